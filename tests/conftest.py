@@ -1,0 +1,36 @@
+"""Shared fixtures: a real (tiny) llama.cpp model fetched through the product's own registry,
+and NICHELM_HOME pointed at a per-test directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+TEST_CACHE = Path(os.environ.get("NICHELM_TEST_CACHE", Path.home() / ".cache" / "nichelm-test"))
+TINY_MODEL = "smollm2-135m-instruct-q4_1"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_path() -> Path:
+    """SmolLM2-135M-Instruct GGUF, fetched once per machine and verified by sha256."""
+    from nichelm.assistant import models
+
+    old = os.environ.get("NICHELM_HOME")
+    os.environ["NICHELM_HOME"] = str(TEST_CACHE)
+    try:
+        return models.ensure(TINY_MODEL, progress=False)
+    finally:
+        if old is None:
+            os.environ.pop("NICHELM_HOME", None)
+        else:
+            os.environ["NICHELM_HOME"] = old
+
+
+@pytest.fixture
+def nichelm_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("NICHELM_HOME", str(home))
+    return home
