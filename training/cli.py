@@ -1,0 +1,115 @@
+"""``nichelm-train``: build the training data, dequantize a GGUF base, train a LoRA adapter.
+
+  nichelm-train build-data --out data/train.jsonl --tokenizer /path/model.gguf
+  nichelm-train train --config lora_h100 --data data/train.jsonl --base /root/base/model.gguf --out runs/v1
+  accelerate launch --num_processes 2 -m nichelm.training.cli train ...   # data parallel on 2 GPUs
+
+Heavy libraries are imported only by the subcommand that needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _build_data(a) -> int:
+    from .base_model import load_tokenizer, resolve_base
+    from .dataset import DataOptions, build, val_path_for, write_jsonl
+
+    opts = DataOptions(spider_dir=a.spider_dir, max_seq_len=a.max_seq_len, seed=a.seed,
+                       val_fraction=a.val_fraction, example_values=a.example_values)
+    tok = None
+    if a.tokenizer:
+        tok = load_tokenizer(resolve_base(a.tokenizer, a.gguf_file))
+    else:
+        print("warning: no --tokenizer: token lengths are not checked (train drops over-long examples)",
+              file=sys.stderr)
+    train, val, report = build(opts, tok)
+    write_jsonl(a.out, train)
+    write_jsonl(val_path_for(a.out), val)
+    summary = {"out": str(a.out), "val_out": str(val_path_for(a.out)), "options": vars(opts), **report.to_json()}
+    with open(str(a.out) + ".report.json", "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _train(a) -> int:
+    from .config import load_config
+    from .train import NonFiniteLoss, run
+
+    cfg = load_config(a.config, max_steps=a.max_steps, epochs=a.epochs,
+                      per_device_batch_size=a.batch_size, gradient_accumulation_steps=a.grad_accum)
+    try:
+        metrics = run(cfg, a.data, a.base, a.out, gguf_file=a.gguf_file, val_data=a.val_data, resume=a.resume,
+                      dequant_cache=a.dequant_cache, device=a.device)
+    except NonFiniteLoss as exc:
+        print(f"error [non_finite_loss]: {exc}", file=sys.stderr)
+        return 3
+    print(json.dumps({k: metrics[k] for k in ("status", "steps", "train_time_s", "train_tokens_per_s",
+                                              "final_loss", "final_token_accuracy", "gpu")}, indent=2))
+    return 0
+
+
+def _dequantize(a) -> int:
+    from .base_model import dequantized_dir, resolve_base
+
+    spec = dequantized_dir(resolve_base(a.base, a.gguf_file), a.out, dtype=a.dtype)
+    print(spec.source)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nichelm-train", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    b = sub.add_parser("build-data", help="Spider train -> chat JSONL (+ .val.jsonl and .report.json)")
+    b.add_argument("--out", required=True)
+    b.add_argument("--spider-dir", default=None, help="default: $NICHELM_SPIDER_DIR or /work/shared/data/spider")
+    b.add_argument("--tokenizer", default=None, help="GGUF file, model dir or HF id whose tokenizer counts tokens")
+    b.add_argument("--gguf-file", default=None)
+    b.add_argument("--max-seq-len", type=int, default=1024)
+    b.add_argument("--seed", type=int, default=1234)
+    b.add_argument("--val-fraction", type=float, default=0.03, help="share of train databases held out")
+    b.add_argument("--example-values", type=int, default=0, help="example values per column in the schema")
+    b.set_defaults(func=_build_data)
+
+    t = sub.add_parser("train", help="train a LoRA adapter")
+    t.add_argument("--config", required=True, help="YAML file or shipped name (lora_h100, qlora_24gb, tiny_cpu)")
+    t.add_argument("--data", required=True, help="JSONL from build-data (its .val.jsonl is used if present)")
+    t.add_argument("--val-data", default=None)
+    t.add_argument("--base", required=True, help="a .gguf file, a model directory or a Hugging Face id")
+    t.add_argument("--gguf-file", default=None, help="GGUF file name inside --base when it is a directory")
+    t.add_argument("--out", required=True)
+    t.add_argument("--resume", action="store_true", help="continue from the last checkpoint in OUT/checkpoints")
+    t.add_argument("--dequant-cache", default=None, help="QLoRA: where to keep the dequantized GGUF base")
+    t.add_argument("--device", choices=["cpu"], default=None, help="force the CPU even when a GPU is present")
+    t.add_argument("--max-steps", type=int, default=None)
+    t.add_argument("--epochs", type=float, default=None)
+    t.add_argument("--batch-size", type=int, default=None, help="per-device batch size (overrides the config)")
+    t.add_argument("--grad-accum", type=int, default=None)
+    t.set_defaults(func=_train)
+
+    d = sub.add_parser("dequantize", help="GGUF base -> bf16 safetensors directory (load it once, reuse it)")
+    d.add_argument("--base", required=True)
+    d.add_argument("--gguf-file", default=None)
+    d.add_argument("--out", required=True)
+    d.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float16", "float32"])
+    d.set_defaults(func=_dequantize)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parser().parse_args(argv)
+    try:
+        return a.func(a)
+    except (ValueError, FileNotFoundError) as exc:
+        code = getattr(exc, "code", type(exc).__name__)
+        print(f"error [{code}]: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
