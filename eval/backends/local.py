@@ -1,0 +1,73 @@
+"""The local GGUF engine: the same `Engine` + `answer_question` path the daemon serves.
+
+One model instance per process (llama.cpp serialises generation), so the runner parallelises this
+backend with processes, each loading its own copy. Questions arrive grouped by database, so the system
+message (instructions + schema) stays in llama.cpp's KV cache and only the question is evaluated anew.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from nichelm.assistant import models
+from nichelm.assistant.engine import Engine, EngineSettings
+from nichelm.assistant.errors import ModelNotFound, NicheError
+from nichelm.assistant.service import answer_question
+
+from ..datasets import Example
+from .base import Prediction, PromptMaker
+
+
+def resolve_model(model: str) -> Path:
+    """A GGUF path, or a registry name fetched (and verified) through `nichelm.assistant.models`."""
+    p = Path(model).expanduser()
+    if p.is_file():
+        return p
+    if model in models.REGISTRY:
+        return models.ensure(model, progress=False)
+    raise ModelNotFound(f"{model}: neither a GGUF file nor a known model name "
+                        f"(known: {', '.join(sorted(models.REGISTRY))})")
+
+
+class LocalBackend:
+    concurrency = "processes"
+
+    def __init__(self, model: str, lora: str | None = None, candidates: int = 1, examples: int = 0,
+                 n_gpu_layers: int | None = None, n_threads: int | None = None, n_ctx: int = 4096,
+                 max_tokens: int = 256):
+        path = resolve_model(model)
+        self.candidates = max(1, candidates)
+        self.prompts = PromptMaker(examples)
+        self.engine = Engine(EngineSettings(str(path), lora, n_ctx=n_ctx, n_threads=n_threads,
+                                            n_gpu_layers=n_gpu_layers, max_tokens=max_tokens))
+
+    def predict(self, example: Example) -> Prediction:
+        start = time.monotonic()
+        try:
+            schema = self.prompts.schema(example)
+            a = answer_question(self.engine, schema, example.question, db_path=example.db_path,
+                                candidates=self.candidates, with_examples=self.prompts.with_examples,
+                                budget_tokens=self.prompts.budget_tokens)
+        except NicheError as exc:
+            return Prediction("", None, time.monotonic() - start, error=f"{exc.code}: {exc.message}")
+        # latency_s is the whole call (schema lookup, prompt, generation, candidate runs): what a user waits.
+        return Prediction(a.raw, a.sql, time.monotonic() - start, a.prompt_tokens, a.completion_tokens, 0.0,
+                          None, {"generation_s": round(a.latency_s, 4), "cached_tokens": a.cached_tokens,
+                                 "candidates": a.candidates, "agreement": a.agreement})
+
+    def info(self) -> dict:
+        info = {"backend": "local", "candidates": self.candidates, "examples": self.prompts.schemas.examples}
+        info.update({"llama_cpp": self.engine.info()})
+        try:
+            import llama_cpp
+
+            info["llama_cpp"]["version"] = llama_cpp.__version__
+        except Exception:
+            pass
+        info["model_file"] = os.path.basename(self.engine.settings.model_path)
+        return info
+
+    def close(self) -> None:
+        self.engine.close()

@@ -1,0 +1,174 @@
+"""`nichelm-eval`: run a backend on an evaluation set, rescore, compare runs, check the data.
+
+    nichelm-eval run --backend local --model qwen2.5-coder-1.5b-instruct-q4_k_m --dataset ecommerce --out runs/base-ecom
+    nichelm-eval run --backend anthropic --dataset spider-dev --workers 4 --out runs/haiku-spider
+    nichelm-eval score runs/base-ecom
+    nichelm-eval compare runs/*
+    nichelm-eval check-data
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .backends import KINDS, BackendSpec
+from .datasets import DATASETS, DatasetError, load
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+
+
+def _fail(exc: Exception) -> click.ClickException:
+    code = getattr(exc, "code", type(exc).__name__)
+    msg = getattr(exc, "message", None) or str(exc)
+    return click.ClickException(f"[{code}] {msg}")
+
+
+@click.group(context_settings=CONTEXT)
+def main() -> None:
+    """Evaluate NicheLM (and other backends) on the e-commerce set and Spider dev."""
+
+
+def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
+                 retries, socket, device) -> BackendSpec:
+    if backend == "local":
+        if not model:
+            raise click.UsageError("--model is required for the local backend (a GGUF path or a model name)")
+        opts = {"model": model, "lora": lora, "candidates": candidates, "examples": examples,
+                "n_gpu_layers": n_gpu_layers, "n_threads": threads}
+    elif backend == "daemon":
+        opts = {"socket": socket, "candidates": candidates, "examples": examples, "model": model, "lora": lora}
+    elif backend == "anthropic":
+        opts = {"model": model, "base_url": base_url, "examples": examples, "rpm": rpm, "max_retries": retries}
+    else:
+        if not model:
+            raise click.UsageError("--model is required for the transformers backend (checkpoint dir or .gguf)")
+        opts = {"model": model, "adapter": lora, "examples": examples, "device": device}
+    return BackendSpec(backend, {k: v for k, v in opts.items() if v is not None})
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--backend", type=click.Choice(KINDS), default="local", show_default=True)
+@click.option("--model", help="local: GGUF path or model name; anthropic: model id (default Claude Haiku 4.5); "
+              "transformers: checkpoint dir or .gguf; daemon: model for an autostarted daemon.")
+@click.option("--lora", type=click.Path(exists=True, dir_okay=True), help="LoRA adapter (GGUF for local/daemon, "
+              "PEFT directory for transformers).")
+@click.option("--candidates", type=int, default=1, show_default=True,
+              help="Sample N candidates and keep the answer most of them agree on when executed.")
+@click.option("--examples", type=int, default=0, show_default=True,
+              help="Example values per column in the schema prompt (0: none).")
+@click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
+@click.option("--limit", type=int, help="Only the first N questions of the dataset (in file order).")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Parallel workers: threads for anthropic/daemon, processes (each with its own model) for local.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run directory (rerun it to resume).")
+@click.option("--label", help="Name of the run in tables (default: from the model and options).")
+@click.option("--n-gpu-layers", type=int, help="llama.cpp layers on the GPU (default: all when supported).")
+@click.option("--threads", type=int, help="llama.cpp CPU threads per model.")
+@click.option("--timeout", "timeout_s", type=float, default=30.0, show_default=True,
+              help="Seconds each gold/predicted query may run when scoring.")
+@click.option("--base-url", help="anthropic: API endpoint (default $ANTHROPIC_BASE_URL or Anthropic's).")
+@click.option("--rpm", type=float, default=50.0, show_default=True, help="anthropic: requests per minute, at most.")
+@click.option("--retries", type=int, default=6, show_default=True, help="anthropic: retries on 429/5xx/overloaded.")
+@click.option("--socket", help="daemon: socket path (default: NICHELM_SOCKET or the user's daemon).")
+@click.option("--device", help="transformers: torch device (default cuda when available).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(backend, model, lora, candidates, examples, dataset, limit, workers, out, label, n_gpu_layers, threads,
+        timeout_s, base_url, rpm, retries, socket, device, quiet) -> None:
+    """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
+    from .runner import run as run_eval
+
+    spec = backend_spec(backend, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
+                        retries, socket, device)
+    try:
+        ds = load(dataset)
+        if ds.skipped:
+            click.echo(f"{ds.name}: {len(ds.examples)} questions; skipped "
+                       + ", ".join(f"{n} ({why})" for why, n in ds.skipped.items()), err=True)
+        metrics = run_eval(spec, ds, out, limit=limit, workers=workers, label=label, timeout_s=timeout_s,
+                           progress=not quiet)
+    except KeyboardInterrupt:
+        raise click.ClickException(f"interrupted; predictions so far are in {out}; rerun the same command to resume")
+    except click.ClickException:
+        raise
+    except Exception as exc:
+        if hasattr(exc, "code"):
+            raise _fail(exc) from exc
+        raise
+    _print_summary(metrics, out)
+
+
+def _print_summary(metrics: dict, out) -> None:
+    from .report import COLUMNS, markdown_table, table_row
+
+    click.echo(markdown_table(COLUMNS, [table_row(metrics)]))
+    click.echo(f"latency p50 {metrics['p50_latency_s']:.3f} s, p95 {metrics['p95_latency_s']:.3f} s; "
+               f"backend errors {metrics['backend_errors']}; run directory {out}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--no-exec", is_flag=True, help="Only re-aggregate the stored scores; do not re-execute SQL.")
+@click.option("--timeout", "timeout_s", type=float, default=30.0, show_default=True)
+def score(run_dir, no_exec, timeout_s) -> None:
+    """Recompute metrics of RUN_DIR from its predictions.jsonl (re-executing gold and predicted SQL)."""
+    from .metrics import Scorer
+    from .runner import PREDICTIONS, RUN_INFO, finalise, read_predictions
+
+    out = Path(run_dir)
+    records = read_predictions(out / PREDICTIONS)
+    if not records:
+        raise click.ClickException(f"{out / PREDICTIONS}: no predictions to score")
+    info = json.loads((out / RUN_INFO).read_text(encoding="utf-8")) if (out / RUN_INFO).is_file() else {}
+    ids = None
+    if not no_exec:
+        try:
+            ds = load(info.get("dataset", ""))
+        except (DatasetError, Exception) as exc:
+            raise click.ClickException(f"cannot reload the dataset of this run ({exc}); use --no-exec") from exc
+        examples = ds.examples[: info["limit"]] if info.get("limit") else ds.examples
+        by_id = {e.id: e for e in examples}
+        ids = set(by_id)
+        with Scorer(timeout_s) as scorer:
+            for r in records:
+                ex = by_id.get(r["id"])
+                if ex is not None:
+                    r.update(scorer.score(ex.db_path, ex.gold_sql, r.get("pred_sql")).to_json())
+        tmp = out / (PREDICTIONS + ".tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+        os.replace(tmp, out / PREDICTIONS)
+    metrics = finalise(out, records, ids)
+    _print_summary(metrics, out)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+def compare(run_dirs) -> None:
+    """Print a markdown table (model, exec_acc, exact, valid_sql, mean_latency_s, mean_cost_usd, n) of runs."""
+    from .report import compare as compare_runs
+
+    click.echo(compare_runs(list(run_dirs)), nl=False)
+
+
+@main.command("check-data", context_settings={**CONTEXT, "ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def check_data(args) -> None:
+    """Run the e-commerce set's quality check (nichelm.eval.ecommerce.quality); extra ARGS pass through."""
+    try:
+        from nichelm.eval.ecommerce import quality
+    except ImportError as exc:
+        raise click.ClickException(f"the e-commerce quality check is not available: {exc}") from exc
+    entry = quality.main
+    if isinstance(entry, click.Command):
+        entry.main(args=list(args), prog_name="nichelm-eval check-data")
+        return
+    rc = entry(list(args))
+    sys.exit(int(rc or 0))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""Evaluation sets as one `Example` type: the held-out e-commerce set and Spider dev.
+
+- ``ecommerce``: eval/data/ecommerce_500.jsonl; its database is built on demand by
+  `nichelm.eval.ecommerce.generate.build_database` into a cache directory, keyed by the JSONL's hash so a
+  regenerated set never meets a stale database.
+- ``spider-dev``: Spider dev through `nichelm.training.spider_data`; questions whose database file is
+  missing (wta_1 in this copy, 62 questions) are skipped and counted, leaving 972.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nichelm.assistant import paths
+
+from .hardness import hardness
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+ECOMMERCE_JSONL = DATA_DIR / "ecommerce_500.jsonl"
+ECOMMERCE_SEED = 42
+DATASETS = ("ecommerce", "spider-dev")
+
+
+class DatasetError(Exception):
+    code = "dataset_error"
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    db_id: str
+    db_path: str
+    question: str
+    gold_sql: str
+    meta: dict = field(default_factory=dict, compare=False, hash=False)  # shape, difficulty, hardness, ...
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "db_id": self.db_id, "db_path": self.db_path, "question": self.question,
+                "gold_sql": self.gold_sql, "meta": self.meta}
+
+
+@dataclass
+class Dataset:
+    name: str
+    examples: list[Example]
+    skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+
+    @property
+    def n_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+
+def cache_dir() -> Path:
+    """Where built evaluation databases live: $NICHELM_EVAL_CACHE, else $NICHELM_HOME/eval-cache."""
+    d = Path(os.environ.get("NICHELM_EVAL_CACHE") or paths.home() / "eval-cache")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ecommerce_database(jsonl: Path = ECOMMERCE_JSONL, seed: int = ECOMMERCE_SEED) -> Path:
+    """The e-commerce database matching *jsonl*, built once into the cache directory."""
+    from nichelm.eval.ecommerce.generate import build_database
+
+    key = _sha(jsonl)[:12] if jsonl.is_file() else "nojsonl"
+    target = cache_dir() / f"ecommerce-seed{seed}-{key}.sqlite"
+    if not target.is_file():
+        tmp = target.with_suffix(f".tmp{os.getpid()}")
+        tmp.unlink(missing_ok=True)
+        build_database(tmp, seed=seed)
+        os.replace(tmp, target)  # atomic: a concurrent or interrupted build never leaves half a file
+    return target
+
+
+def load_ecommerce(jsonl: str | os.PathLike | None = None, db_path: str | os.PathLike | None = None) -> Dataset:
+    src = Path(jsonl) if jsonl else ECOMMERCE_JSONL
+    if not src.is_file():
+        raise DatasetError(f"{src}: e-commerce question file not found (is nichelm.eval.ecommerce built?)")
+    db = Path(db_path) if db_path else ecommerce_database(src)
+    examples = []
+    for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{src}:{n}: not valid JSON: {exc}") from exc
+        meta = {k: row[k] for k in ("shape", "difficulty", "expect_empty", "orders") if k in row}
+        examples.append(Example(str(row["id"]), row.get("db", "ecommerce"), str(db), row["question"],
+                                row["sql"], meta))
+    return Dataset("ecommerce", examples)
+
+
+def load_spider_dev(root: str | os.PathLike | None = None) -> Dataset:
+    from nichelm.training import spider_data
+
+    base = spider_data.spider_dir(root)
+    raw = json.loads((base / "dev.json").read_text(encoding="utf-8"))  # for the parsed `sql` (hardness)
+    items = spider_data.load_split("dev", base)
+    if len(raw) != len(items):
+        raise DatasetError(f"dev.json has {len(raw)} items but the loader gave {len(items)}")
+    examples, skipped = [], {}
+    for i, (ex, item) in enumerate(zip(items, raw)):
+        if ex.db_path is None:
+            reason = f"missing database {ex.db_id}"
+            skipped[reason] = skipped.get(reason, 0) + 1
+            continue
+        meta = {"hardness": hardness(item["sql"])}
+        examples.append(Example(f"spider-dev-{i:04d}", ex.db_id, str(ex.db_path), ex.question, ex.query, meta))
+    return Dataset("spider-dev", examples, skipped)
+
+
+def load(name: str, **kw) -> Dataset:
+    """A dataset by name: 'ecommerce' or 'spider-dev' (or a path to a JSONL in the e-commerce format)."""
+    if name == "ecommerce":
+        return load_ecommerce(**kw)
+    if name == "spider-dev":
+        return load_spider_dev(**kw)
+    if name.endswith(".jsonl") and Path(name).is_file():
+        return load_ecommerce(jsonl=name, **kw)
+    raise DatasetError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)} or give a .jsonl path")
+
+
+def group_by_database(examples: list[Example]) -> list[Example]:
+    """Examples reordered so each database's questions are consecutive (first-seen database order),
+    which keeps a local model's schema prefix in its KV cache."""
+    order: dict[str, int] = {}
+    for ex in examples:
+        order.setdefault(ex.db_path, len(order))
+    return sorted(examples, key=lambda e: order[e.db_path])  # stable: keeps file order within a database

@@ -1,0 +1,272 @@
+"""Run a backend over a dataset into a run directory, resumably and in parallel where the backend allows.
+
+runs/NAME/
+  run.json            what ran: backend spec, dataset, label, backend and hardware info
+  predictions.jsonl   one scored record per question, appended (and flushed) as each arrives
+  metrics.json        summary numbers and breakdowns (see summary.py), hardware
+  report.md           the same, readable, with the misses
+  exec_acc.png        execution accuracy by shape / difficulty / hardness
+
+Rerunning into the same directory skips the ids already in predictions.jsonl (a torn last line from a
+killed run is dropped), so an interrupted run resumes where it stopped.
+
+Parallelism: "threads" backends (anthropic, daemon) share one instance across K threads; "processes"
+backends (local GGUF) get K processes each loading its own model, each taking a contiguous slice of the
+database-grouped question list (so the schema prefix stays cached); "serial" ones run in this process.
+Every worker scores on its own fresh copies of the databases (metrics.Scorer).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import queue
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import replace
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import hardware
+from .backends import Backend, BackendSpec, Prediction, concurrency, create
+from .datasets import Dataset, Example, group_by_database
+from .metrics import DEFAULT_TIMEOUT_S, Scorer
+from .summary import summarise
+
+PREDICTIONS = "predictions.jsonl"
+METRICS = "metrics.json"
+RUN_INFO = "run.json"
+
+
+class RunError(Exception):
+    code = "run_error"
+
+
+# --------------------------------------------------------------------------------- predictions file
+def read_predictions(path: Path, repair: bool = False) -> list[dict]:
+    """Records in *path*. A last line cut off by a kill is ignored (and cut from the file if *repair*)."""
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    records, good_end, pos = [], 0, 0
+    for line in data.split(b"\n"):
+        end = pos + len(line) + 1
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+                good_end = min(end, len(data))
+            except json.JSONDecodeError:
+                break
+        else:
+            good_end = min(end, len(data))
+        pos = end
+    if repair and good_end < len(data):
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+    return records
+
+
+def make_record(example: Example, pred: Prediction, score) -> dict:
+    rec = {"id": example.id, "db_id": example.db_id, "question": example.question, "gold_sql": example.gold_sql,
+           "meta": example.meta}
+    rec.update(pred.to_json())
+    rec.update(score.to_json())
+    return rec
+
+
+def predict_and_score(backend: Backend, scorer: Scorer, example: Example) -> dict:
+    """One question: predict on the worker's copy of the database, then score. Never raises for a
+    backend failure; the error is recorded instead."""
+    copy = scorer.copy_of(example.db_path)
+    start = time.monotonic()
+    try:
+        pred = backend.predict(replace(example, db_path=str(copy)))
+    except Exception as exc:  # a crash on one question must not lose the run
+        pred = Prediction("", None, time.monotonic() - start, error=f"backend_crash: {type(exc).__name__}: {exc}")
+    return make_record(example, pred, scorer.score(example.db_path, example.gold_sql, pred.sql))
+
+
+# ------------------------------------------------------------------------------------------ workers
+def _process_worker(spec: BackendSpec, examples: list[Example], timeout_s: float, q) -> None:
+    try:
+        backend = create(spec)
+    except BaseException as exc:
+        q.put(("fatal", f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"))
+        return
+    try:
+        q.put(("info", backend.info()))
+        with Scorer(timeout_s) as scorer:
+            for ex in examples:
+                q.put(("record", predict_and_score(backend, scorer, ex)))
+    finally:
+        backend.close()
+        q.put(("done", None))
+
+
+def _slices(items: list, k: int) -> list[list]:
+    n = len(items)
+    return [items[i * n // k:(i + 1) * n // k] for i in range(k) if items[i * n // k:(i + 1) * n // k]]
+
+
+def _run_processes(spec: BackendSpec, todo: list[Example], workers: int, timeout_s: float, emit, on_info):
+    ctx = mp.get_context("spawn")  # llama.cpp state must not be forked
+    q = ctx.Queue()
+    opts = dict(spec.options)
+    if spec.kind == "local" and not opts.get("n_threads"):
+        # Split the cores between the models instead of letting each one take them all.
+        opts["n_threads"] = max(1, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                    else os.cpu_count() or 1) // workers)
+    spec = BackendSpec(spec.kind, opts)
+    procs = [ctx.Process(target=_process_worker, args=(spec, part, timeout_s, q), daemon=True)
+             for part in _slices(todo, workers)]
+    for p in procs:
+        p.start()
+    finished, fatal = 0, []
+    try:
+        while finished < len(procs):
+            try:
+                kind, payload = q.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in procs):
+                    # Drain whatever is left, then stop: a worker died without saying "done".
+                    try:
+                        while True:
+                            kind, payload = q.get(timeout=0.5)
+                            if kind == "record":
+                                emit(payload)
+                    except queue.Empty:
+                        pass
+                    break
+                continue
+            if kind == "record":
+                emit(payload)
+            elif kind == "info":
+                on_info(payload)
+            elif kind == "fatal":
+                fatal.append(payload)
+            elif kind == "done":
+                finished += 1
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+            p.join(timeout=5)
+    if fatal:
+        raise RunError(f"backend could not start: {fatal[0]}")
+
+
+def _run_threads(backend: Backend, todo: list[Example], workers: int, scorer: Scorer, emit):
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(predict_and_score, backend, scorer, ex) for ex in todo]
+        for fut in as_completed(futures):
+            emit(fut.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ----------------------------------------------------------------------------------------------- run
+def default_label(spec: BackendSpec) -> str:
+    o = spec.options
+    if spec.kind in ("local", "transformers"):
+        label = Path(str(o.get("model", spec.kind))).name.removesuffix(".gguf")
+        extra = o.get("lora") or o.get("adapter")
+        if extra:
+            label += "+" + Path(str(extra)).name.removesuffix(".gguf")
+    elif spec.kind == "anthropic":
+        label = str(o.get("model") or "claude-haiku-4-5-20251001")
+    else:
+        label = "daemon" + (f"({Path(str(o['model'])).name.removesuffix('.gguf')})" if o.get("model") else "")
+    if (o.get("candidates") or 1) > 1:
+        label += f" k={o['candidates']}"
+    if o.get("examples"):
+        label += " +examples"
+    return label
+
+
+def _load_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def run(spec: BackendSpec, dataset: Dataset, out: str | os.PathLike, *, limit: int | None = None,
+        workers: int = 1, label: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
+        progress: bool = True) -> dict:
+    """Run (or resume) *spec* on *dataset* into *out*; returns the metrics."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    info_path = out / RUN_INFO
+    info = _load_json(info_path)
+    if info and (info.get("backend") != spec.to_json() or info.get("dataset") != dataset.name):
+        raise RunError(f"{out} holds a run of {info.get('backend')} on {info.get('dataset')}; "
+                       "give another --out (or delete that directory) to start a different run")
+    info.update({"backend": spec.to_json(), "dataset": dataset.name, "label": label or info.get("label")
+                 or default_label(spec), "limit": limit, "workers": workers, "timeout_s": timeout_s,
+                 "skipped": dataset.skipped, "hardware": hardware.describe()})
+    info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+    examples = dataset.examples[:limit] if limit else list(dataset.examples)
+    ids = {e.id for e in examples}
+    pred_path = out / PREDICTIONS
+    done = {r["id"] for r in read_predictions(pred_path, repair=True)} & ids
+    todo = group_by_database([e for e in examples if e.id not in done])
+
+    def on_info(backend_info: dict) -> None:
+        info["backend_info"] = backend_info
+        info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+    if todo:
+        mode = concurrency(spec.kind)
+        with open(pred_path, "a", encoding="utf-8") as fh, \
+                tqdm(total=len(examples), initial=len(done), disable=not progress, unit="q",
+                     desc=info["label"], dynamic_ncols=True) as bar:
+            tally = [0, 0]  # questions, execution matches (this session), for the progress bar
+
+            def emit(rec: dict) -> None:
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                fh.flush()  # saved as it comes: a kill loses at most the questions in flight
+                tally[0] += 1
+                tally[1] += bool(rec.get("exec_match"))
+                bar.update(1)
+                bar.set_postfix(exec_acc=f"{tally[1] / tally[0]:.3f}", refresh=False)
+
+            if workers > 1 and mode == "processes":
+                _run_processes(spec, todo, workers, timeout_s, emit, on_info)
+            else:
+                backend = create(spec)
+                try:
+                    on_info(backend.info())
+                    with Scorer(timeout_s) as scorer:
+                        if workers > 1 and mode == "threads":
+                            _run_threads(backend, todo, workers, scorer, emit)
+                        else:
+                            for ex in todo:
+                                emit(predict_and_score(backend, scorer, ex))
+                finally:
+                    backend.close()
+    return finalise(out, ids=ids)
+
+
+def finalise(out: str | os.PathLike, records: list[dict] | None = None, ids: set[str] | None = None) -> dict:
+    """Write metrics.json, report.md and the plot for the run in *out*, from *records* (default: its
+    predictions file, restricted to *ids* when given, e.g. the first --limit questions)."""
+    from .report import write_plot, write_report
+
+    out = Path(out)
+    info = _load_json(out / RUN_INFO)
+    if records is None:
+        records = read_predictions(out / PREDICTIONS)
+    if ids is not None:
+        records = [r for r in records if r["id"] in ids]
+    metrics = summarise(records)
+    metrics.update({"label": info.get("label"), "dataset": info.get("dataset"), "backend": info.get("backend"),
+                    "backend_info": info.get("backend_info"), "hardware": info.get("hardware"),
+                    "skipped": info.get("skipped"), "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    (out / METRICS).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_plot(metrics, out)
+    write_report(metrics, records, out)
+    return metrics
