@@ -30,19 +30,35 @@ def extract_sql(text: str) -> str:
         raise NoSQLFound("the model returned nothing")
     m = _FENCE.search(text)
     body = m.group(1) if m else text
-    start = _START.search(body)
-    if not start:
+    candidates = [_clean(_first_statement(body[m.start():])) for m in _START.finditer(body)]
+    candidates = [c for c in candidates if c]
+    if not candidates:
         raise NoSQLFound("the model's answer holds no SQL statement")
-    body = body[start.start():]
-    stmt = _first_statement(body)
-    # Drop trailing prose lines ("This query ...") that follow a finished statement.
+    # Prose words like "with" or "select" also match the keyword pattern: prefer the first
+    # candidate that parses as SQL, else the first one that starts a line.
+    for stmt in candidates:
+        if _parses(stmt):
+            return stmt
+    starts_line = [m for m in _START.finditer(body) if m.start() == 0 or body[m.start() - 1] == "\n"]
+    if starts_line:
+        return _clean(_first_statement(body[starts_line[0].start():]))
+    raise NoSQLFound("the model's answer holds no parsable SQL statement")
+
+
+def _clean(stmt: str) -> str:
+    """Drop trailing prose lines ("This query ...") that follow a finished statement."""
     lines = stmt.split("\n")
     while len(lines) > 1 and _looks_like_prose(lines[-1]):
         lines.pop()
-    stmt = "\n".join(lines).strip()
-    if not stmt:
-        raise NoSQLFound("the model's answer holds no SQL statement")
-    return stmt
+    return "\n".join(lines).strip()
+
+
+def _parses(sql: str) -> bool:
+    try:
+        tree = sqlglot.parse_one(sql, read=DIALECT)
+    except (ParseError, TokenError, ValueError):
+        return False
+    return tree is not None and not isinstance(tree, exp.Command)
 
 
 def _looks_like_prose(line: str) -> bool:
