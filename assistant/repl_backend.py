@@ -1,0 +1,103 @@
+"""Where the REPL's questions go: the shared daemon (default) or a model loaded in this process (--local).
+
+Both return the daemon's `generate` answer dict (``Answer.to_json()``: sql, raw, problems, latency_s, ...)
+and both turn Ctrl-C while waiting into a cancelled generation followed by KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+
+class DaemonBackend:
+    """Questions go to `nichelm serve` over its socket; the daemon is started on the first question."""
+
+    name = "daemon"
+
+    def __init__(self, model: str | None = None, socket_path: str | None = None):
+        self.model = model
+        self.socket_path = socket_path
+        self._client = None
+
+    def _connect(self):
+        if self._client is None:
+            from .client import Client
+
+            # Client.connect waits for the model to load; Ctrl-C during that wait just leaves us
+            # unconnected, and the next question tries again.
+            self._client = Client.connect(self.socket_path, autostart=True, model=self.model)
+        return self._client
+
+    def generate(self, db: str, question: str) -> dict:
+        client = self._connect()
+        pending = client.submit("generate", db=str(Path(db).resolve()), question=question, execute=False)
+        # PendingRequest.result cancels the request in the daemon on KeyboardInterrupt and re-raises.
+        return pending.result()
+
+    def info(self) -> dict:
+        health = self._connect().health()
+        return {"backend": "daemon", "socket": str(self._client.socket_path), **(health.get("model") or {}),
+                "pid": health.get("pid")}
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+class LocalBackend:
+    """The model runs in this process (no daemon); loaded on the first question."""
+
+    name = "local"
+
+    def __init__(self, model: str | None = None):
+        self.model = model
+        self._engine = None
+        self._model_name = None
+
+    def _load(self):
+        if self._engine is None:
+            from . import models
+            from .daemon import _resolve_model
+            from .engine import Engine, EngineSettings
+
+            path, self._model_name = _resolve_model(self.model, models)
+            self._engine = Engine(EngineSettings(model_path=str(path)))
+        return self._engine
+
+    def generate(self, db: str, question: str) -> dict:
+        from .service import SchemaCache, answer_question
+
+        engine = self._load()
+        schema = SchemaCache().get(db)
+        cancel = threading.Event()
+        box: dict = {}
+
+        def work():
+            try:
+                box["answer"] = answer_question(engine, schema, question, db_path=db, cancel=cancel).to_json()
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=work, name="nichelm-repl-generate", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.05)
+        except KeyboardInterrupt:
+            cancel.set()
+            worker.join()
+            raise
+        if "error" in box:
+            raise box["error"]
+        return box["answer"]
+
+    def info(self) -> dict:
+        engine = self._load()
+        return {"backend": "local", "name": self._model_name, **engine.info()}
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
