@@ -14,37 +14,42 @@ DATA_END = dt.date(2025, 6, 30)
 
 STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled", "returned")
 
-# (department, ((subcategory, price_low, price_high, product nouns), ...)).
+# (department, ((subcategory, price_low, price_high, ((product noun, typical price), ...)), ...)).
+# Prices vary +-35% around the typical price; titled goods (books, board games) use the range.
 # "Smartwatches" and "Gift Cards" deliberately get no products (an edge case the questions use).
-DEPARTMENTS: tuple[tuple[str, tuple[tuple[str, float, float, tuple[str, ...]], ...]], ...] = (
+Nouns = tuple[tuple[str, float], ...]
+DEPARTMENTS: tuple[tuple[str, tuple[tuple[str, float, float, Nouns], ...]], ...] = (
     ("Electronics", (
-        ("Audio", 19, 349, ("Wireless Earbuds", "Bluetooth Speaker", "Studio Headphones", "Soundbar",
-                            "Portable Radio", "Turntable", "Noise-Cancelling Headphones", "Desk Microphone")),
-        ("Computer Accessories", 9, 189, ("Mechanical Keyboard", "Wireless Mouse", "USB-C Hub", "Laptop Stand",
-                                          "Webcam", "Monitor Arm", "External SSD", "Mouse Pad")),
-        ("Smart Home", 15, 249, ("Smart Plug", "Video Doorbell", "Smart Thermostat", "Motion Sensor",
-                                 "Smart Bulb", "Security Camera", "Wi-Fi Extender")),
-        ("Cameras", 49, 899, ("Action Camera", "Instant Camera", "Camera Tripod", "Mirrorless Camera",
-                              "Camera Bag", "Zoom Lens")),
+        ("Audio", 19, 349, (("Wireless Earbuds", 79), ("Bluetooth Speaker", 59), ("Studio Headphones", 189),
+                            ("Soundbar", 249), ("Portable Radio", 39), ("Turntable", 219),
+                            ("Noise-Cancelling Headphones", 299), ("Desk Microphone", 89))),
+        ("Computer Accessories", 9, 189, (("Mechanical Keyboard", 119), ("Wireless Mouse", 29), ("USB-C Hub", 45),
+                                          ("Laptop Stand", 39), ("Webcam", 69), ("Monitor Arm", 99),
+                                          ("External SSD", 129), ("Mouse Pad", 12))),
+        ("Smart Home", 15, 249, (("Smart Plug", 19), ("Video Doorbell", 149), ("Smart Thermostat", 199),
+                                 ("Motion Sensor", 29), ("Smart Bulb", 15), ("Security Camera", 89),
+                                 ("Wi-Fi Extender", 49))),
+        ("Cameras", 49, 899, (("Action Camera", 299), ("Instant Camera", 89), ("Camera Tripod", 49),
+                              ("Mirrorless Camera", 849), ("Camera Bag", 59), ("Zoom Lens", 499))),
         ("Smartwatches", 99, 399, ()),
     )),
     ("Home & Kitchen", (
-        ("Cookware", 12, 259, ("Cast Iron Skillet", "Nonstick Frying Pan", "Dutch Oven", "Saucepan Set",
-                               "Chef Knife", "Cutting Board", "Stock Pot")),
-        ("Furniture", 39, 899, ("Bookshelf", "Office Chair", "Coffee Table", "Bar Stool", "Standing Desk",
-                                "Shoe Rack", "Nightstand")),
-        ("Lighting", 14, 199, ("Desk Lamp", "Floor Lamp", "String Lights", "Pendant Light", "Reading Lamp",
-                               "Night Light")),
-        ("Bedding", 19, 229, ("Duvet Cover", "Pillow Set", "Weighted Blanket", "Sheet Set", "Mattress Topper",
-                              "Throw Blanket")),
+        ("Cookware", 12, 259, (("Cast Iron Skillet", 39), ("Nonstick Frying Pan", 35), ("Dutch Oven", 99),
+                               ("Saucepan Set", 149), ("Chef Knife", 79), ("Cutting Board", 25), ("Stock Pot", 55))),
+        ("Furniture", 39, 899, (("Bookshelf", 159), ("Office Chair", 249), ("Coffee Table", 199), ("Bar Stool", 79),
+                                ("Standing Desk", 499), ("Shoe Rack", 45), ("Nightstand", 119))),
+        ("Lighting", 14, 199, (("Desk Lamp", 39), ("Floor Lamp", 89), ("String Lights", 19), ("Pendant Light", 129),
+                               ("Reading Lamp", 49), ("Night Light", 14))),
+        ("Bedding", 19, 229, (("Duvet Cover", 69), ("Pillow Set", 49), ("Weighted Blanket", 119), ("Sheet Set", 79),
+                              ("Mattress Topper", 149), ("Throw Blanket", 39))),
     )),
     ("Clothing", (
-        ("Outerwear", 39, 329, ("Rain Jacket", "Puffer Coat", "Fleece Jacket", "Wool Overcoat", "Windbreaker",
-                                "Down Vest")),
-        ("Footwear", 29, 219, ("Running Shoes", "Hiking Boots", "Canvas Sneakers", "Leather Loafers",
-                               "Slippers", "Trail Sandals")),
-        ("Activewear", 14, 119, ("Yoga Leggings", "Training Shorts", "Sports Bra", "Running Tee",
-                                 "Track Jacket", "Compression Socks")),
+        ("Outerwear", 39, 329, (("Rain Jacket", 119), ("Puffer Coat", 189), ("Fleece Jacket", 69),
+                                ("Wool Overcoat", 279), ("Windbreaker", 59), ("Down Vest", 99))),
+        ("Footwear", 29, 219, (("Running Shoes", 129), ("Hiking Boots", 169), ("Canvas Sneakers", 55),
+                               ("Leather Loafers", 139), ("Slippers", 29), ("Trail Sandals", 65))),
+        ("Activewear", 14, 119, (("Yoga Leggings", 59), ("Training Shorts", 35), ("Sports Bra", 39),
+                                 ("Running Tee", 29), ("Track Jacket", 79), ("Compression Socks", 19))),
     )),
     ("Books", (
         ("Fiction", 8, 34, ()),
@@ -52,24 +57,26 @@ DEPARTMENTS: tuple[tuple[str, tuple[tuple[str, float, float, tuple[str, ...]], .
         ("Travel Guides", 11, 39, ()),
     )),
     ("Sports & Outdoors", (
-        ("Camping", 15, 499, ("Dome Tent", "Sleeping Bag", "Camping Stove", "Headlamp", "Folding Chair",
-                              "Water Filter", "Cooler Box")),
-        ("Cycling", 9, 1299, ("Bike Helmet", "Bike Lock", "Cycling Gloves", "Bike Pump", "Road Bike",
-                              "Bike Lights", "Saddle Bag")),
-        ("Fitness", 12, 699, ("Yoga Mat", "Kettlebell", "Resistance Bands", "Adjustable Dumbbells",
-                              "Jump Rope", "Foam Roller", "Rowing Machine")),
+        ("Camping", 15, 499, (("Dome Tent", 249), ("Sleeping Bag", 119), ("Camping Stove", 69), ("Headlamp", 29),
+                              ("Folding Chair", 45), ("Water Filter", 39), ("Cooler Box", 159))),
+        ("Cycling", 9, 1299, (("Bike Helmet", 79), ("Bike Lock", 45), ("Cycling Gloves", 29), ("Bike Pump", 35),
+                              ("Road Bike", 1099), ("Bike Lights", 39), ("Saddle Bag", 25))),
+        ("Fitness", 12, 699, (("Yoga Mat", 39), ("Kettlebell", 49), ("Resistance Bands", 19),
+                              ("Adjustable Dumbbells", 299), ("Jump Rope", 15), ("Foam Roller", 29),
+                              ("Rowing Machine", 649))),
     )),
     ("Beauty", (
-        ("Skincare", 8, 89, ("Face Moisturizer", "Vitamin C Serum", "Sunscreen", "Cleansing Balm",
-                             "Eye Cream", "Clay Mask")),
-        ("Hair Care", 7, 159, ("Shampoo", "Conditioner", "Hair Dryer", "Hair Oil", "Curling Iron",
-                               "Detangling Brush")),
-        ("Fragrance", 25, 149, ("Eau de Parfum", "Eau de Toilette", "Body Mist", "Scented Candle",
-                                "Solid Perfume")),
+        ("Skincare", 8, 89, (("Face Moisturizer", 29), ("Vitamin C Serum", 35), ("Sunscreen", 15),
+                             ("Cleansing Balm", 25), ("Eye Cream", 39), ("Clay Mask", 19))),
+        ("Hair Care", 7, 159, (("Shampoo", 12), ("Conditioner", 12), ("Hair Dryer", 129), ("Hair Oil", 22),
+                               ("Curling Iron", 59), ("Detangling Brush", 14))),
+        ("Fragrance", 25, 149, (("Eau de Parfum", 119), ("Eau de Toilette", 79), ("Body Mist", 25),
+                                ("Scented Candle", 29), ("Solid Perfume", 35))),
     )),
     ("Toys & Games", (
         ("Board Games", 14, 79, ()),
-        ("Puzzles", 9, 49, ("Jigsaw Puzzle", "3D Puzzle", "Puzzle Box", "Brain Teaser Set", "Puzzle Mat")),
+        ("Puzzles", 9, 49, (("Jigsaw Puzzle", 22), ("3D Puzzle", 35), ("Puzzle Box", 29), ("Brain Teaser Set", 19),
+                            ("Puzzle Mat", 25))),
     )),
     ("Gift Cards", ()),
 )
@@ -93,13 +100,13 @@ TRAVEL_PLACES = ("Portugal", "Japan", "Iceland", "Scotland", "Peru", "Vietnam", 
 BOARD_GAME_WORDS = ("Castles", "Pirates", "Railways", "Dragons", "Harvest", "Galaxy", "Merchants",
                     "Volcano", "Expedition", "Orchard")
 
-# Country, weight. About 2% of customers leave the country empty (NULL).
+# Country, weight. About 4% of customers leave the country empty (NULL).
 COUNTRIES = (
     ("United States", 34), ("United Kingdom", 12), ("Canada", 9), ("Germany", 8), ("France", 6),
     ("Australia", 6), ("Spain", 4), ("Italy", 4), ("Netherlands", 4), ("Sweden", 3), ("Ireland", 3),
     ("Japan", 2), ("Brazil", 2), ("Mexico", 2), ("India", 1),
 )
-NULL_COUNTRY_RATE = 0.02
+NULL_COUNTRY_RATE = 0.04
 
 REVIEW_TEXTS = {
     5: ("Absolutely love it, great quality for the price.", "Exceeded my expectations. Would buy again.",

@@ -57,8 +57,8 @@ def _day(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
 
 
 def _price(rng: random.Random, low: float, high: float) -> float:
-    # Skewed towards the cheap end like real catalogues; half the prices end in .99.
-    raw = low + (high - low) * rng.random() ** 2
+    # Skewed towards the cheap end of the range; half the prices end in .99.
+    raw = low + (high - low) * rng.random() ** 1.5
     return float(int(raw)) + 0.99 if rng.random() < 0.5 else round(raw, 2)
 
 
@@ -74,21 +74,21 @@ def _categories(shop: _Shop) -> dict[str, int]:
     return ids
 
 
-def _product_names(rng: random.Random, sub: str, nouns: tuple[str, ...]) -> list[str]:
-    """Six to eight product names for one subcategory (titles for books and games)."""
+def _product_names(rng: random.Random, sub: str, nouns: cat.Nouns) -> list[tuple[str, float | None]]:
+    """Six to eight (name, typical price) for one subcategory; titles (books, games) have no typical price."""
     n = rng.randint(6, 8)
     if sub == "Fiction":
         pairs = [(a, b) for a in cat.TITLE_ADJECTIVES for b in cat.TITLE_NOUNS]
-        return [f"The {a} {b}" for a, b in rng.sample(pairs, n)]
+        return [(f"The {a} {b}", None) for a, b in rng.sample(pairs, n)]
     if sub == "Cookbooks":
-        return [f"{t} Cookbook" for t in rng.sample(cat.COOKBOOK_TOPICS, n)]
+        return [(f"{t} Cookbook", None) for t in rng.sample(cat.COOKBOOK_TOPICS, n)]
     if sub == "Travel Guides":
-        return [f"{p} Travel Guide" for p in rng.sample(cat.TRAVEL_PLACES, n)]
+        return [(f"{p} Travel Guide", None) for p in rng.sample(cat.TRAVEL_PLACES, n)]
     if sub == "Board Games":
         pairs = [(a, b) for a in cat.BOARD_GAME_WORDS for b in cat.TITLE_NOUNS]
-        return [f"{a} of the {b}" for a, b in rng.sample(pairs, n)]
+        return [(f"{a} of the {b}", None) for a, b in rng.sample(pairs, n)]
     chosen = rng.sample(nouns, min(n, len(nouns)))
-    return [f"{rng.choice(cat.BRANDS)} {noun}" for noun in chosen]
+    return [(f"{rng.choice(cat.BRANDS)} {noun}", typical) for noun, typical in chosen]
 
 
 def _products(shop: _Shop, rng: random.Random, cat_ids: dict[str, int]) -> list[float]:
@@ -98,8 +98,9 @@ def _products(shop: _Shop, rng: random.Random, cat_ids: dict[str, int]) -> list[
         for sub, low, high, nouns in subs:
             if sub == "Smartwatches":  # a subcategory that exists but has nothing in it yet
                 continue
-            for name in _product_names(rng, sub, nouns):
-                drafts.append((name, cat_ids[sub], _price(rng, low, high)))
+            for name, typical in _product_names(rng, sub, nouns):
+                lo, hi = (low, high) if typical is None else (typical * 0.65, typical * 1.35)
+                drafts.append((name, cat_ids[sub], _price(rng, lo, hi)))
     # Two uncategorised products: category_id is NULL.
     drafts += [("Mystery Box", None, 24.99), ("Sample Pack", None, 4.99)]
     rng.shuffle(drafts)  # ids interleave categories, as in a shop that grew over time
