@@ -35,9 +35,12 @@ Stable API (import from ``nichelm.assistant.completion``):
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from .sql_words import (
     AFTER_OPERAND_KEYWORDS,
@@ -56,8 +59,7 @@ from .sql_words import (
 # --------------------------------------------------------------------------------------------- schema
 
 
-@dataclass(frozen=True)
-class ColumnInfo:
+class ColumnInfo(NamedTuple):
     name: str
     type: str = ""
 
@@ -82,6 +84,7 @@ class SchemaIndex:
         for t in tables:
             self.tables.setdefault(t.name.lower(), t)
         self._all_columns: list[tuple[str, str]] | None = None
+        self._distinct: list[tuple[str, str]] | None = None
 
     def table(self, name: str) -> TableInfo | None:
         return self.tables.get(name.lower())
@@ -95,6 +98,18 @@ class SchemaIndex:
         if self._all_columns is None:
             self._all_columns = [(c.name, t.name) for t in self.tables.values() for c in t.columns]
         return self._all_columns
+
+    def distinct_columns(self) -> list[tuple[str, str, str]]:
+        """(column, lower-cased, where) once per column name: where is its table, or the first and a count."""
+        if self._distinct is None:
+            owners: dict[str, list[str]] = {}
+            for col, table in self.all_columns():
+                owners.setdefault(col, []).append(table)
+            self._distinct = [
+                (col, col.lower(), ts[0] if len(ts) == 1 else f"{ts[0]} +{len(ts) - 1} tables")
+                for col, ts in owners.items()
+            ]
+        return self._distinct
 
     @classmethod
     def of(cls, schema) -> SchemaIndex:
@@ -119,7 +134,9 @@ def _columns_of(cols) -> tuple[ColumnInfo, ...]:
         return tuple(ColumnInfo(str(k), str(v or "")) for k, v in cols.items())
     out = []
     for c in cols or ():
-        if isinstance(c, (tuple, list)):
+        if isinstance(c, str):
+            out.append(ColumnInfo(c))
+        elif isinstance(c, (tuple, list)):
             out.append(ColumnInfo(str(c[0]), str(c[1] or "") if len(c) > 1 else ""))
         else:
             out.append(ColumnInfo(str(c)))
@@ -233,8 +250,8 @@ class CursorContext:
     ctes: tuple[TableRef, ...] = field(default=(), compare=False)
 
 
-@dataclass(frozen=True)
-class Completion:
+class Completion(NamedTuple):
+    # A NamedTuple, not a dataclass: a completion menu may build thousands per keystroke.
     label: str
     kind: str
     detail: str
@@ -746,35 +763,45 @@ def complete(text: str, cursor: int | None = None, schema=None, *, limit: int | 
     if not ctx.suggestions:
         return []
     p = ctx.prefix.lower()
-    fuzzy = re.compile(".*?".join(map(re.escape, p))) if p else None
+    fuzzy = re.compile(".*?".join(map(re.escape, p))).search if p else None
     keyword_lower = bool(ctx.prefix) and ctx.prefix.islower()
     seen: set[tuple[str, str]] = set()
-    ranked: list[tuple[tuple, Completion]] = []
+    ranked: list[tuple] = []
+    cands: list[tuple[str, str, str, str]] = []
+    # Rank tuples first and build Completion objects only for what is returned: a 200-table schema
+    # yields thousands of column candidates when no FROM is typed yet.
     for prio, sug in enumerate(ctx.suggestions):
         for label, kind, detail, insert, sub in _candidates(sug, index, ctx, keyword_lower):
-            key = (label.lower(), kind)
-            if key in seen:
-                continue
             low = label.lower()
-            if not p or low.startswith(p):
-                # `sub` keeps curated keyword lists in order and CTEs before tables; names sort alphabetically.
-                rank = (0, prio, sub, 0, low)
-            else:
-                m = fuzzy.search(low)
+            if p and not low.startswith(p):
+                m = fuzzy(low)
                 if m is None:
                     continue
-                rank = (1, len(m.group()), m.start(), prio, low)
+                rank = (1, m.end() - m.start(), m.start(), prio, low)
+            else:
+                # `sub` keeps curated keyword lists in order and CTEs before tables; names sort alphabetically.
+                rank = (0, prio, sub, 0, low)
+            key = (low, kind)
+            if key in seen:
+                continue
             seen.add(key)
-            ranked.append((rank, Completion(label, kind, detail, insert, ctx.start)))
-    ranked.sort(key=lambda x: x[0])
-    out = [c for _, c in ranked]
-    return out[:limit] if limit else out
+            ranked.append((rank, len(cands)))
+            cands.append((label, kind, detail, insert))
+    best = heapq.nsmallest(limit, ranked) if limit else sorted(ranked)
+    return [Completion(*cands[i], ctx.start) for _, i in best]
+
+
+@lru_cache(maxsize=65536)
+def _bare_ident(name: str) -> str:
+    if not _SIMPLE.match(name) or name.upper() in RESERVED:
+        return '"' + name.replace('"', '""') + '"'
+    return name
 
 
 def _ident(name: str, ctx: CursorContext) -> str:
-    if ctx.quoted or not _SIMPLE.match(name) or name.upper() in RESERVED:
+    if ctx.quoted:
         return '"' + name.replace('"', '""') + '"'
-    return name
+    return _bare_ident(name)
 
 
 _SIMPLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*\Z")
@@ -835,13 +862,14 @@ def _column_candidates(sug: Suggestion, index: SchemaIndex, ctx: CursorContext):
                 detail = "in " + ", ".join(r.ref_name for r, _ in refs)
             yield name, "column", detail, _ident(name, ctx)
         return
-    # No FROM yet: every column of the database, so `SELECT na|` still helps.
-    owners2: dict[str, list[str]] = {}
-    for col, table in index.all_columns():
-        owners2.setdefault(col, []).append(table)
-    for col, tables in owners2.items():
-        detail = tables[0] if len(tables) == 1 else f"{tables[0]} +{len(tables) - 1} tables"
-        yield col, "column", detail, _ident(col, ctx)
+    # No FROM yet: every column of the database once a letter is typed, so `SELECT na|` still helps.
+    # Pre-filtered here with the same subsequence test the ranking uses: this list can be thousands long.
+    if not ctx.prefix:
+        return
+    match = re.compile(".*?".join(map(re.escape, ctx.prefix.lower()))).search
+    for col, low, detail in index.distinct_columns():
+        if match(low):
+            yield col, "column", detail, _ident(col, ctx)
 
 
 def _columns_with_types_raw(ref: TableRef, index: SchemaIndex):
