@@ -118,7 +118,19 @@ class SchemaIndex:
         if isinstance(schema, SchemaIndex):
             return schema
         if hasattr(schema, "tables") and not isinstance(schema, dict):  # nichelm.assistant.schema.Schema
-            return cls(
+            # Schema objects are immutable, so the index of the last few can be reused safely.
+            for held, index in _SCHEMA_INDEXES:
+                if held is schema:
+                    return index
+            index = cls._from_schema(schema)
+            _SCHEMA_INDEXES.insert(0, (schema, index))
+            del _SCHEMA_INDEXES[4:]
+            return index
+        return cls(TableInfo(name, _columns_of(cols)) for name, cols in schema.items())
+
+    @classmethod
+    def _from_schema(cls, schema) -> SchemaIndex:
+        return cls(
                 TableInfo(
                     t.name,
                     tuple(ColumnInfo(c.name, c.type or "") for c in t.columns),
@@ -126,7 +138,9 @@ class SchemaIndex:
                 )
                 for t in schema.tables
             )
-        return cls(TableInfo(name, _columns_of(cols)) for name, cols in schema.items())
+
+
+_SCHEMA_INDEXES: list[tuple[object, SchemaIndex]] = []
 
 
 def _columns_of(cols) -> tuple[ColumnInfo, ...]:
@@ -257,6 +271,14 @@ class Completion(NamedTuple):
     detail: str
     insert_text: str
     start: int = 0  # replace text[start:cursor] with insert_text
+
+    @property
+    def text(self) -> str:  # alias: what prompt-toolkit calls the inserted text
+        return self.insert_text
+
+    @property
+    def display(self) -> str:  # alias: what prompt-toolkit calls the shown label
+        return self.label
 
 
 # ------------------------------------------------------------------------------------- group structure
