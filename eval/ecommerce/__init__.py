@@ -12,7 +12,7 @@ from __future__ import annotations
 _EXPORTS = {"build_database": "generate", "demo_database_path": "reference", "load_rows": "build_set",
             "DATASET_PATH": "build_set"}
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["DATASET_PATH", "build_database", "demo_database_path", "load_rows"]
 
 
 def __getattr__(name: str):

@@ -18,11 +18,10 @@ import re
 import sqlite3
 
 import sqlglot
-from sqlglot import exp
-
 from nichelm.assistant.errors import NicheError
 from nichelm.assistant.sqlcheck import is_read_only, parse
 from nichelm.assistant.sqlite_io import run_query
+from sqlglot import exp
 
 TABLES = ("customers", "categories", "products", "orders", "order_items", "reviews")
 GOLD_TIMEOUT_S = 10.0
@@ -36,8 +35,8 @@ _FRAGMENTS = (
     (r"\bselect\b.*\bfrom\b", "select ... from"),
     (r"\b(group|order|partition) by\b", "SQL clause"),
     (r"\w_id\b", "a column name like *_id"),
-    (r"\b(order_items|parent_id|category_id|customer_id|product_id|order_id|signup_date|order_date"
-     r"|unit_price|created_at)\b", "a column or table name"),
+    (r"\b(order_items|parent_id|category_id|customer_id|product_id|order_id|signup_date|order_date|unit_price"
+     + r"|created_at)\b", "a column or table name"),
     (r"\b(count|sum|avg|min|max|strftime|coalesce|ifnull|julianday|round)\(", "a SQL function call"),
     (r"\(\s*\*\s*\)", "(*)"),
     (r"(?<![<>!])=|<>|!=|<=|>=", "a comparison operator"),
@@ -53,10 +52,10 @@ def question_problems(question: str) -> list[str]:
     found = [f'SQL keyword "{k}"' for k in _UPPER_KEYWORDS if re.search(rf"\b{k}\b", question)]
     # "products from orders placed in 2024" is English; "from orders where ..." is SQL.
     m = re.search(rf"\bFROM\s+({'|'.join(TABLES)})\b", question) or re.search(
-        rf"\bfrom\s+({'|'.join(TABLES)})(\s+\w+)?\s+(where|join|group\s+by|order\s+by|limit)\b", question, re.I)
+        rf"\bfrom\s+({'|'.join(TABLES)})(\s+\w+)?\s+(where|join|group\s+by|order\s+by|limit)\b", question, re.IGNORECASE)
     if m:
         found.append(f'table name after FROM ("{m.group(0)}")')
-    found += [why for pat, why in _FRAGMENTS if re.search(pat, question, re.I)]
+    found += [why for pat, why in _FRAGMENTS if re.search(pat, question, re.IGNORECASE)]
     return found
 
 

@@ -102,5 +102,20 @@ def country_params(country: str) -> dict:
     return {"country": country, "country_text": f"the {country}" if needs_the else country}
 
 
+def month_params(month: str) -> dict:
+    """{"month": '2024-03', "month_text": 'March 2024'}."""
+    return {"month": month, "month_text": month_name(month)}
+
+
+def since_params(month: str, text=None) -> dict:
+    """{"since": '2024-03-01', "since_text": 'March 1, 2024'} (or *text*(month) for the wording)."""
+    return {"since": f"{month}-01", "since_text": (text or (lambda m: date_text(f"{m}-01")))(month)}
+
+
+def like_params(word: str) -> dict:
+    """{"word": 'Lamp', "pattern": '%Lamp%'}."""
+    return {"word": word, "pattern": f"%{word}%"}
+
+
 def ordinal(n: int) -> str:
     return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}[n]

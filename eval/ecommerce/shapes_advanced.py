@@ -3,7 +3,7 @@ operations, CTEs, window functions and the department (two-level category) roll-
 
 from __future__ import annotations
 
-from .params import country_params, month_name, ordinal
+from .params import Facts, country_params, month_name, ordinal, since_params
 from .shapes import Shape
 
 # Joins reused by several templates: a customer's order lines with product and subcategory.
@@ -13,6 +13,17 @@ _BOUGHT = """customers c JOIN orders o ON o.customer_id = c.id JOIN order_items 
 
 def _two(pool, r) -> tuple:
     return tuple(r.sample(tuple(pool), 2))
+
+
+def _bad_reviews(f: Facts, r) -> dict:
+    stars = r.choice((1, 2))
+    return {"max_stars": stars, "stars_text": "one-star" if stars == 1 else "one- or two-star",
+            "year": r.choice(f.years)}
+
+
+def _nth_order(f: Facts, r) -> dict:
+    n = r.randint(2, 4)
+    return {"customer": r.choice(f.repeat_customers), "nth": n, "nth_text": ordinal(n)}
 
 
 ADVANCED: tuple[Shape, ...] = (
@@ -31,13 +42,13 @@ ADVANCED: tuple[Shape, ...] = (
         """SELECT p.name, AVG(r.rating), COUNT(*) FROM products p JOIN reviews r ON r.product_id = p.id
            GROUP BY p.id, p.name HAVING COUNT(*) >= {n} AND AVG(r.rating) >= {min_avg}""",
         ("Which products have at least {n} reviews and an average rating of {min_avg} or more? "
-         "Show name, average rating and number of reviews.",
+         + "Show name, average rating and number of reviews.",
          "List products reviewed {n} or more times whose mean rating is at least {min_avg}, with the average "
-         "and the review count.",
+         + "and the review count.",
          "Find well-rated products: average rating {min_avg} or higher from at least {n} reviews. Include the "
-         "average and the count.",
+         + "average and the count.",
          "Show the name, average stars and review count of every product with {n}+ reviews averaging "
-         "{min_avg} or better."),
+         + "{min_avg} or better."),
         lambda f, r: {"n": r.randint(5, 12), "min_avg": r.choice((3.5, 4.0, 4.2, 4.5))},
     ),
     Shape(
@@ -110,14 +121,13 @@ ADVANCED: tuple[Shape, ...] = (
            SELECT p.name FROM products p JOIN order_items oi ON oi.product_id = p.id
            JOIN orders o ON oi.order_id = o.id WHERE o.status = 'returned' AND strftime('%Y', o.order_date) = {year}""",
         ("Which products either got a {stars_text} review in {year} or were part of a returned order placed "
-         "in {year}?",
+         + "in {year}?",
          "List the products that in {year} received a {stars_text} review or appeared in a returned order.",
          "Show every product given a {stars_text} rating in {year}, together with products from orders "
-         "placed in {year} that were returned (no repeats).",
+         + "placed in {year} that were returned (no repeats).",
          "Combine two lists for {year}: products with {stars_text} reviews, and products in returned orders. "
-         "Show each name once."),
-        lambda f, r: (lambda s: {"max_stars": s, "stars_text": "one-star" if s == 1 else "one- or two-star",
-                                 "year": r.choice(f.years)})(r.choice((1, 2))),
+         + "Show each name once."),
+        _bad_reviews,
     ),
     Shape(
         "above_average_order_value", "hard",
@@ -125,7 +135,7 @@ ADVANCED: tuple[Shape, ...] = (
            GROUP BY c.id, c.name HAVING AVG(o.total) > (SELECT AVG(total) FROM orders)""",
         ("Which customers in {country_text} have an average order value higher than the store-wide average?",
          "List customers in {country_text} whose typical order (their mean order total) beats the average across "
-         "all orders.",
+         + "all orders.",
          "Find customers from {country_text} who spend more per order on average than the average order overall.",
          "Who in {country_text} has a mean order total above the overall mean order total?"),
         lambda f, r: country_params(r.choice(f.countries)),
@@ -148,7 +158,7 @@ ADVANCED: tuple[Shape, ...] = (
         ("What was the average review rating for each department in {year}?",
          "For reviews written in {year}, show the mean rating per top-level category.",
          "Give each department's average star rating across {year}'s reviews, grouping subcategories "
-         "under their parent.",
+         + "under their parent.",
          "How did the departments score in {year}? Average rating of that year's reviews, per department."),
         lambda f, r: {"year": r.choice(f.years)},
     ),
@@ -249,8 +259,7 @@ ADVANCED: tuple[Shape, ...] = (
          "Give the date and total of {customer}'s {nth_text} order ever.",
          "What were the date and amount of the {nth_text} order {customer} made?",
          "Counting from their earliest, show the date and total of order number {nth} for {customer}."),
-        lambda f, r: (lambda n: {"customer": r.choice(f.repeat_customers), "nth": n,
-                                 "nth_text": ordinal(n)})(r.randint(2, 4)),
+        _nth_order,
     ),
     Shape(
         "top_month_per_year", "extra",
@@ -263,6 +272,6 @@ ADVANCED: tuple[Shape, ...] = (
          "For every year since {since_text}, find the busiest month by number of orders.",
          "Counting only orders from {since_text} on, what was the peak month in each year?",
          "Per year, which month saw the highest order count (orders placed on or after {since_text})?"),
-        lambda f, r: (lambda m: {"since": f"{m}-01", "since_text": month_name(m)})(r.choice(f.months[:-8])),
+        lambda f, r: since_params(r.choice(f.months[:-8]), month_name),
     ),
 )

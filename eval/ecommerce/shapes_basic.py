@@ -6,10 +6,24 @@ from __future__ import annotations
 import math
 import random
 
-from .params import Facts, country_params, date_text, month_end, month_name, next_month
+from .params import (
+    Facts,
+    country_params,
+    date_text,
+    like_params,
+    month_end,
+    month_params,
+    next_month,
+    since_params,
+)
 from .shapes import Shape
 
 _STARS = {1: "1-star", 2: "2-star", 3: "3-star", 4: "4-star", 5: "5-star"}
+
+
+def _stars(f: Facts, rng: random.Random) -> dict:
+    stars = rng.randint(1, 5)
+    return {"stars": stars, "stars_text": _STARS[stars]}
 
 
 def _money(rng: random.Random, choices: tuple[int, ...]) -> int:
@@ -96,7 +110,7 @@ BASIC: tuple[Shape, ...] = (
          "Count the reviews with a rating of {stars}.",
          "What's the number of reviews rated {stars} out of 5?",
          "How many times did a reviewer give a product exactly {stars} stars?"),
-        lambda f, r: (lambda s: {"stars": s, "stars_text": _STARS[s]})(r.randint(1, 5)),
+        _stars,
     ),
     Shape(
         "product_name_contains", "easy",
@@ -105,7 +119,7 @@ BASIC: tuple[Shape, ...] = (
          "List all products whose name contains \"{word}\", with prices.",
          "Find products with the word {word} in the name and give their prices.",
          "Show me the name and price of every product called something with {word}."),
-        lambda f, r: (lambda w: {"word": w, "pattern": f"%{w}%"})(r.choice(f.product_words)),
+        lambda f, r: like_params(r.choice(f.product_words)),
     ),
     Shape(
         "customers_without_country", "easy",
@@ -114,8 +128,7 @@ BASIC: tuple[Shape, ...] = (
          "List the name and email of every customer registered since {since_text} whose country is missing.",
          "Show customers who joined from {since_text} onwards and didn't provide a country (name and email).",
          "Who signed up on or after {since_text} without telling us their country? I need names and emails."),
-        lambda f, r: (lambda m: {"since": f"{m}-01", "since_text": date_text(f"{m}-01")})(
-            r.choice(f.signup_months[: -6])),
+        lambda f, r: since_params(r.choice(f.signup_months[:-6])),
     ),
     Shape(
         "signup_countries_in_year", "medium",
@@ -133,7 +146,7 @@ BASIC: tuple[Shape, ...] = (
          "Show everyone who registered in {month_text} and their country; write Unknown if no country was given.",
          "For customers who joined in {month_text}, give name and country, using 'Unknown' for blank countries.",
          "Who signed up during {month_text}? Include each person's country, or 'Unknown' where we don't have it."),
-        lambda f, r: (lambda m: {"month": m, "month_text": month_name(m)})(r.choice(f.signup_months)),
+        lambda f, r: month_params(r.choice(f.signup_months)),
     ),
     Shape(
         "avg_price_in_category", "medium",
@@ -151,7 +164,7 @@ BASIC: tuple[Shape, ...] = (
          "What was the order count for {month_text}?",
          "Count the orders made during {month_text}.",
          "How many orders did we receive in {month_text}?"),
-        lambda f, r: (lambda m: {"month": m, "month_text": month_name(m)})(r.choice(f.months)),
+        lambda f, r: month_params(r.choice(f.months)),
     ),
     Shape(
         "order_value_in_date_range", "medium",
@@ -208,8 +221,8 @@ BASIC: tuple[Shape, ...] = (
         "price_band_labels", "medium",
         """SELECT p.name, CASE WHEN p.price < {cut} THEN 'budget' ELSE 'premium' END
            FROM products p JOIN categories c ON p.category_id = c.id WHERE c.name = {sub}""",
-        ("For each product in {sub}, show its name and label it 'budget' if it costs under ${cut}, "
-         "otherwise 'premium'.",
+        ("For each product in {sub}, show its name and label it 'budget' if it costs under ${cut}, otherwise "
+         + "'premium'.",
          "Tag every {sub} product as 'budget' (below ${cut}) or 'premium' (${cut} or more); list name and tag.",
          "List the {sub} products with a price band: 'budget' under ${cut}, 'premium' for the rest.",
          "Classify {sub} items as 'budget' or 'premium' using a ${cut} cutoff, showing each name with its class."),
@@ -222,7 +235,7 @@ BASIC: tuple[Shape, ...] = (
          "Count the reviews whose text includes the word '{word}'.",
          "In how many reviews does the word \"{word}\" come up?",
          "How many customer reviews talk about {word}?"),
-        lambda f, r: (lambda w: {"word": w, "pattern": f"%{w}%"})(r.choice(f.review_words)),
+        lambda f, r: like_params(r.choice(f.review_words)),
     ),
     Shape(
         "stock_value_in_category", "medium",
@@ -241,8 +254,7 @@ BASIC: tuple[Shape, ...] = (
          "List everyone whose orders in {month_text} added up to over ${amount}, with the amount.",
          "Who placed more than ${amount} worth of orders during {month_text}? Give name and total spent.",
          "Find customers with combined {month_text} order totals above ${amount}, and show those totals."),
-        lambda f, r: (lambda m: {"month": m, "month_text": month_name(m),
-                                 "amount": r.choice((200, 300, 400, 500))})(r.choice(f.months)),
+        lambda f, r: {**month_params(r.choice(f.months)), "amount": r.choice((200, 300, 400, 500))},
     ),
     Shape(
         "latest_orders_of_customer", "medium",
