@@ -34,12 +34,12 @@ def main() -> None:
 
 
 def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                 retries, socket, device) -> BackendSpec:
+                 retries, socket, device, max_tokens=None) -> BackendSpec:
     if backend == "local":
         if not model:
             raise click.UsageError("--model is required for the local backend (a GGUF path or a model name)")
         opts = {"model": model, "lora": lora, "candidates": candidates, "examples": examples,
-                "n_gpu_layers": n_gpu_layers, "n_threads": threads}
+                "n_gpu_layers": n_gpu_layers, "n_threads": threads, "max_tokens": max_tokens}
     elif backend == "daemon":
         opts = {"socket": socket, "candidates": candidates, "examples": examples, "model": model, "lora": lora}
     elif backend == "anthropic":
@@ -47,7 +47,7 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
     else:
         if not model:
             raise click.UsageError("--model is required for the transformers backend (checkpoint dir or .gguf)")
-        opts = {"model": model, "adapter": lora, "examples": examples, "device": device}
+        opts = {"model": model, "adapter": lora, "examples": examples, "device": device, "max_new_tokens": max_tokens}
     return BackendSpec(backend, {k: v for k, v in opts.items() if v is not None})
 
 
@@ -69,6 +69,7 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--label", help="Name of the run in tables (default: from the model and options).")
 @click.option("--n-gpu-layers", type=int, help="llama.cpp layers on the GPU (default: all when supported).")
 @click.option("--threads", type=int, help="llama.cpp CPU threads per model.")
+@click.option("--max-tokens", type=int, help="Longest answer to generate, in tokens (local/transformers).")
 @click.option("--timeout", "timeout_s", type=float, default=30.0, show_default=True,
               help="Seconds each gold/predicted query may run when scoring.")
 @click.option("--base-url", help="anthropic: API endpoint (default $ANTHROPIC_BASE_URL or Anthropic's).")
@@ -78,12 +79,12 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--device", help="transformers: torch device (default cuda when available).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(backend, model, lora, candidates, examples, dataset, limit, workers, out, label, n_gpu_layers, threads,
-        timeout_s, base_url, rpm, retries, socket, device, quiet) -> None:
+        timeout_s, base_url, rpm, retries, socket, device, max_tokens, quiet) -> None:
     """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
     from .runner import run as run_eval
 
     spec = backend_spec(backend, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                        retries, socket, device)
+                        retries, socket, device, max_tokens)
     try:
         ds = load(dataset)
         if ds.skipped:

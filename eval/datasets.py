@@ -80,22 +80,36 @@ def ecommerce_database(jsonl: Path = ECOMMERCE_JSONL, seed: int = ECOMMERCE_SEED
 
 
 def load_ecommerce(jsonl: str | os.PathLike | None = None, db_path: str | os.PathLike | None = None) -> Dataset:
+    """The e-commerce set, or any JSONL of rows {id, question, sql[, shape, difficulty, db, db_path]}.
+
+    A row's `db_path` (relative to the JSONL's folder) names its database; rows without one use
+    *db_path*, else the e-commerce database built from the seed."""
     src = Path(jsonl) if jsonl else ECOMMERCE_JSONL
     if not src.is_file():
-        raise DatasetError(f"{src}: e-commerce question file not found (is nichelm.eval.ecommerce built?)")
-    db = Path(db_path) if db_path else ecommerce_database(src)
-    examples = []
+        raise DatasetError(f"{src}: question file not found (the e-commerce set is eval/data/ecommerce_500.jsonl)")
+    rows = []
     for n, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            rows.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{src}:{n}: not valid JSON: {exc}") from exc
+    default_db: Path | None = Path(db_path) if db_path else None
+    examples = []
+    for row in rows:
+        if row.get("db_path"):
+            db = (src.parent / row["db_path"]).resolve()
+        else:
+            if default_db is None:
+                default_db = ecommerce_database(src)
+            db = default_db
+        if not db.is_file():
+            raise DatasetError(f"{src}: database {db} of question {row.get('id')} does not exist")
         meta = {k: row[k] for k in ("shape", "difficulty", "expect_empty", "orders") if k in row}
-        examples.append(Example(str(row["id"]), row.get("db", "ecommerce"), str(db), row["question"],
-                                row["sql"], meta))
-    return Dataset("ecommerce", examples)
+        examples.append(Example(str(row["id"]), row.get("db", db.stem), str(db), row["question"], row["sql"], meta))
+    name = "ecommerce" if src.resolve() == ECOMMERCE_JSONL.resolve() else str(src)
+    return Dataset(name, examples)
 
 
 def load_spider_dev(root: str | os.PathLike | None = None) -> Dataset:
