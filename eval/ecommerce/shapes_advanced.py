@@ -144,10 +144,11 @@ ADVANCED: tuple[Shape, ...] = (
         "department_product_counts", "hard",
         """SELECT d.name, COUNT(*) FROM categories d JOIN categories c ON c.parent_id = d.id
            JOIN products p ON p.category_id = c.id WHERE p.price > {price} GROUP BY d.id, d.name""",
-        ("How many products over ${price} does each department have, counting all of its subcategories?",
-         "For each top-level category, count the products priced above ${price} across its subcategories.",
-         "Per department, how many items cost more than ${price}? Roll subcategories up into their parent.",
-         "Break down the number of products above ${price} by top-level category."),
+        ("Which departments have products priced over ${price}, and how many each, counting all their subcategories?",
+         "For each top-level category that has products above ${price}, count them across its subcategories.",
+         "Per department, how many items cost more than ${price}? Roll subcategories up into their parent and "
+         + "skip departments with none.",
+         "Break down the number of products above ${price} by top-level category, leaving out categories with none."),
         lambda f, r: {"price": r.choice((20, 25, 30, 40, 50, 60, 75, 100, 150, 200))},
     ),
     Shape(

@@ -118,7 +118,7 @@ BASIC: tuple[Shape, ...] = (
         ("Which products have '{word}' in their name? Show names and prices.",
          "List all products whose name contains \"{word}\", with prices.",
          "Find products with the word {word} in the name and give their prices.",
-         "Show me the name and price of every product called something with {word}."),
+         "Search the product names for '{word}' and show each match with its price."),
         lambda f, r: like_params(r.choice(f.product_words)),
     ),
     Shape(
@@ -152,7 +152,7 @@ BASIC: tuple[Shape, ...] = (
         "avg_price_in_category", "medium",
         "SELECT AVG(p.price) FROM products p JOIN categories c ON p.category_id = c.id WHERE c.name = {sub}",
         ("What is the average price of products in the {sub} category?",
-         "How much does a {sub} product cost on average?",
+         "On average, how much does a product in {sub} cost?",
          "Give me the mean price of everything listed under {sub}.",
          "What's the average list price in the {sub} category?"),
         lambda f, r: {"sub": r.choice(f.subcategories)},
