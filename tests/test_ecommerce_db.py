@@ -141,3 +141,24 @@ def test_demo_database_is_copied_verified_and_repaired(nichelm_home):
     assert file_sha256(path) != reference.manifest()["sha256"]
     again = reference.demo_database_path()
     assert again == path and file_sha256(again) == reference.manifest()["sha256"]
+
+
+def test_demo_database_path_is_importable_from_generate_as_the_repl_does(nichelm_home):
+    from nichelm.eval.ecommerce.generate import demo_database_path
+
+    path = demo_database_path()
+    assert path == nichelm_home / "demo" / "ecommerce.sqlite"
+    assert file_sha256(path) == reference.manifest()["sha256"]
+
+
+def test_demo_database_is_built_from_the_seed_when_the_packaged_file_is_missing(nichelm_home, monkeypatch, tmp_path):
+    import faker
+
+    monkeypatch.setattr(reference, "REFERENCE_DB", tmp_path / "not-shipped.sqlite")
+    path = reference.demo_database_path()
+    ref = reference.manifest()
+    sidecar = path.with_name(path.name + ".sha256").read_text().strip()
+    assert sidecar == file_sha256(path)
+    if faker.VERSION == ref["faker_version"] and sqlite3.sqlite_version == ref["sqlite_version"]:
+        assert sidecar == ref["sha256"]
+    assert reference.demo_database_path() == path  # accepted by its recorded hash, not rebuilt

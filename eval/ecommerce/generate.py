@@ -276,3 +276,10 @@ def content_sha256(path: str | os.PathLike) -> str:
         return h.hexdigest()
     finally:
         con.close()
+
+
+def demo_database_path() -> Path:
+    """The verified demo copy under NICHELM_HOME (see ``reference.demo_database_path``; no Faker needed)."""
+    from .reference import demo_database_path as demo
+
+    return demo()
