@@ -43,7 +43,9 @@ class SchemaStore:
         with self._lock:
             entry = self._entries.get(key)
         now = time.monotonic()
-        if entry is not None and not fresh and now - entry.checked_at < self.max_age_s:
+        # An unreadable database is looked at again on every request: it is cheap (no schema to read)
+        # and the user is likely fixing it right now.
+        if entry is not None and entry.error is None and not fresh and now - entry.checked_at < self.max_age_s:
             return entry
         entry = self._refresh(path, entry)
         with self._lock:
@@ -70,9 +72,9 @@ class SchemaStore:
         key = str(path)
         with self._lock:
             old = self._entries.get(key)
-        before = (old.key, old.error is None) if old else None
+        before = (old.key, old.error and old.error.message) if old else None
         new = self.get(path, fresh=True)
-        return before != (new.key, new.error is None)
+        return before != (new.key, new.error and new.error.message)
 
     def paths(self) -> list[Path]:
         with self._lock:

@@ -71,6 +71,10 @@ async def lsp_session(root: Path, *, init_options: dict | None = None, env: dict
         yield client
         await asyncio.wait_for(client.shutdown_session(), 20)
     finally:
+        # After a failed test the server got no exit notification: end it, or stop() waits forever.
+        proc = client._server
+        if proc is not None and proc.returncode is None:
+            proc.kill()
         await client.stop()
 
 

@@ -112,7 +112,7 @@ async def test_setting_from_workspace_configuration(tmp_path):
     ws = tmp_path / "ws"
     (ws / "db").mkdir(parents=True)
     make_shop(ws / "db" / "main.sqlite")
-    async with lsp_session(ws, configuration={"": {"nichelm": {"database": "db/main.sqlite"}}}) as client:
+    async with lsp_session(ws, configuration={"nichelm": {"database": "db/main.sqlite"}}) as client:
         uri = open_doc(client, ws / "q.sql", "SELECT nme FROM customers;")
         diags = await wait_diagnostics(client, uri, lambda d: len(d) >= 1)
         assert [d.code for d in diags] == ["unknown_column"]

@@ -1,0 +1,69 @@
+"""Completion items for a cursor in a .sql document.
+
+What fits at the cursor (keyword, table, column of `o.`, ...) is decided by the shared, pure cursor
+analysis in nichelm.assistant.completion, the same code the REPL uses; this module only cuts out the
+statement under the cursor (so a 10 000-line file costs no more than one query) and maps the shared
+suggestions onto LSP completion items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .statements import split_statements
+
+# Statement splitting is linear in the document; for huge documents only look this far back.
+MAX_CONTEXT_CHARS = 20_000
+
+
+@dataclass(frozen=True)
+class Item:
+    label: str
+    kind: str  # "keyword" | "function" | "table" | "column" | "alias" | ...
+    detail: str = ""
+    insert: str | None = None  # text to insert when it differs from the label
+    sort: str = ""
+    replace_start: int = 0  # document offset where the replaced word starts
+
+
+def statement_context(doc: str, offset: int) -> tuple[str, int, int]:
+    """(text of the statement holding *offset*, the cursor inside it, its start offset in *doc*).
+    The statement runs to the next ';' so the analysis can also see what follows the cursor
+    (e.g. FROM after a half-written SELECT list)."""
+    lo = max(0, offset - MAX_CONTEXT_CHARS)
+    window = doc[lo: offset + MAX_CONTEXT_CHARS]
+    cur = offset - lo
+    start, end = 0, len(window)
+    for st in split_statements(window):
+        if st.start <= cur <= st.end + 1:
+            start, end = st.start, st.end
+            break
+        if st.start > cur:
+            end = st.start
+            break
+        start = st.end + 1
+    start = min(start, cur)
+    end = max(end, cur)
+    return window[start:end], cur - start, lo + start
+
+
+def complete(doc: str, offset: int, schema) -> list[Item]:
+    """Completion items at *offset*; *schema* is a nichelm Schema or None (no database)."""
+    from nichelm.assistant import completion
+
+    text, cursor, base = statement_context(doc, offset)
+    suggestions = completion.complete(text, cursor, schema)
+    items = []
+    for i, s in enumerate(suggestions):
+        start = getattr(s, "start", None)
+        if start is None:
+            start = cursor - len(getattr(s, "prefix", "") or "")
+        items.append(Item(
+            label=getattr(s, "display", None) or s.text,
+            kind=str(getattr(s, "kind", "keyword")),
+            detail=getattr(s, "detail", "") or "",
+            insert=s.text,
+            sort=f"{i:05d}",
+            replace_start=base + max(0, min(start, cursor)),
+        ))
+    return items

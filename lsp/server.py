@@ -1,0 +1,453 @@
+"""`nichelm-lsp`: the NicheLM language server for .sql files (pygls, stdio).
+
+Handlers here are thin: they find the document, its database and schema, call a plain module
+(completing, diagnostics, hover, generation) and translate the answer into LSP types. Nothing but the
+protocol ever reaches stdout: main() moves the protocol onto a private copy of fd 1 and points fd 1
+(and sys.stdout) at stderr, so a stray print in any library cannot corrupt the stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as t
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from . import completing, hover
+from .dbresolve import Resolution, resolve_database
+from .diagnostics import document_problems
+from .generation import Generator, Outcome
+from .schemas import Entry, SchemaStore
+from .settings import Settings
+from .statements import question_at_line, split_statements, statement_at
+from .textpos import LineIndex
+
+log = logging.getLogger("nichelm.lsp")
+
+VERSION = "0.1.0"
+GENERATE_COMMAND = "nichelm.generateSql"
+GENERATE_TITLE = "Generate SQL"
+
+_KINDS = {
+    "keyword": t.CompletionItemKind.Keyword,
+    "function": t.CompletionItemKind.Function,
+    "table": t.CompletionItemKind.Class,
+    "view": t.CompletionItemKind.Interface,
+    "column": t.CompletionItemKind.Field,
+    "alias": t.CompletionItemKind.Variable,
+    "pragma": t.CompletionItemKind.Property,
+    "snippet": t.CompletionItemKind.Snippet,
+}
+_SEVERITY = {
+    "error": t.DiagnosticSeverity.Error,
+    "warning": t.DiagnosticSeverity.Warning,
+    "information": t.DiagnosticSeverity.Information,
+}
+
+
+class NicheLanguageServer(LanguageServer):
+    """Owns the state shared by handlers: settings, schemas, the daemon client, pending checks."""
+
+    def __init__(self) -> None:
+        super().__init__("nichelm-lsp", VERSION)
+        self.settings = Settings()
+        self.schemas = SchemaStore()
+        self.generator = Generator(on_schema_changed=self._daemon_schema_changed)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._checks: dict[str, asyncio.Task] = {}
+        self._db_of: dict[str, Path | None] = {}  # uri -> database used by its last check
+        self._shown: set[str] = set()  # messages already shown, so a missing DB is said once
+        self._poller: asyncio.Task | None = None
+        self._options: dict = {}
+
+    # -- documents, databases, schemas ------------------------------------------------------------
+
+    @property
+    def root(self) -> Path | None:
+        root = self.workspace.root_path
+        if not root:
+            folders = list(self.workspace.folders.values())
+            root = to_fs_path(folders[0].uri) if folders else None
+        return Path(root) if root else None
+
+    def text_of(self, uri: str) -> str:
+        return self.workspace.get_text_document(uri).source
+
+    def resolve(self, uri: str, text: str) -> Resolution:
+        path = to_fs_path(uri)
+        return resolve_database(text, Path(path) if path else None, self.settings.database, self.root)
+
+    def schema_for(self, uri: str, text: str) -> tuple[Resolution, Entry | None]:
+        res = self.resolve(uri, text)
+        if not res.ok:
+            return res, None
+        return res, self.schemas.get(res.path)
+
+    def show_once(self, message: str, kind: t.MessageType = t.MessageType.Warning) -> None:
+        if message in self._shown:
+            return
+        self._shown.add(message)
+        log.warning("%s", message)
+        self.window_show_message(t.ShowMessageParams(type=kind, message=f"NicheLM: {message}"))
+
+    def apply_settings(self, options: Any) -> None:
+        """New settings from the client; later sources (configuration) override earlier ones."""
+        if isinstance(options, dict):
+            section = options.get("nichelm", options)
+            if isinstance(section, dict):
+                self._options = {**self._options, **section}
+                options = self._options
+        self.settings, warnings = Settings.from_client(options)
+        self.generator.autostart = self.settings.autostart_daemon
+        self.generator.model = self.settings.model
+        self.schemas.max_age_s = max(0.05, self.settings.schema_poll_ms / 1000)
+        for w in warnings:
+            self.show_once(w)
+
+    # -- diagnostics ---------------------------------------------------------------------------------
+
+    def schedule_check(self, uri: str, delay_s: float | None = None) -> None:
+        """Check *uri* after the debounce delay; a newer edit cancels the pending check."""
+        old = self._checks.pop(uri, None)
+        if old is not None and not old.done():
+            old.cancel()
+        delay = self.settings.debounce_ms / 1000 if delay_s is None else delay_s
+        self._checks[uri] = asyncio.ensure_future(self._check(uri, delay))
+
+    async def _check(self, uri: str, delay_s: float) -> None:
+        try:
+            await asyncio.sleep(delay_s)
+            try:
+                doc = self.workspace.get_text_document(uri)
+                text, version = doc.source, doc.version
+            except Exception:
+                return  # closed meanwhile
+            loop = asyncio.get_running_loop()
+            diags = await loop.run_in_executor(None, self.compute_diagnostics, uri, text)
+            current = self.workspace.text_documents.get(uri)
+            if current is None or current.version != version:
+                return  # edited or closed while we worked: that edit scheduled its own check
+            self.text_document_publish_diagnostics(
+                t.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=version))
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("diagnostics for %s failed", uri)
+
+    def compute_diagnostics(self, uri: str, text: str) -> list[t.Diagnostic]:
+        """All diagnostics of a document (runs in a worker thread)."""
+        res, entry = self.schema_for(uri, text)
+        self._db_of[uri] = res.path if res.ok else None
+        index = LineIndex(text)
+        diags: list[t.Diagnostic] = []
+        problem = res.problem or (entry.error.message if entry is not None and entry.error else None)
+        if problem:
+            line = res.directive_line or 0
+            diags.append(t.Diagnostic(
+                range=t.Range(t.Position(line, 0), t.Position(line, len(index.line_text(line)))),
+                message=f"NicheLM: {problem}; checking syntax only", severity=t.DiagnosticSeverity.Warning,
+                source="nichelm", code="database"))
+            if res.source != "none" or res.path is not None:
+                self.show_once(problem)
+        if not self.settings.diagnostics:
+            return diags
+        metadata = entry.metadata if entry is not None and entry.schema is not None else None
+        for p in document_problems(text, metadata, max_chars=self.settings.max_document_bytes):
+            sl, sc = index.position(p.start)
+            el, ec = index.position(max(p.end, p.start))
+            diags.append(t.Diagnostic(
+                range=t.Range(t.Position(sl, sc), t.Position(el, ec)), message=p.message,
+                severity=_SEVERITY.get(p.severity, t.DiagnosticSeverity.Error), source="nichelm", code=p.kind))
+        return diags
+
+    def recheck_database(self, db: str) -> None:
+        """A database's schema changed: re-check every open document that uses it (no debounce)."""
+        for uri, used in list(self._db_of.items()):
+            if used is not None and str(used) == db and uri in self.workspace.text_documents:
+                self.schedule_check(uri, 0)
+
+    def _daemon_schema_changed(self, params: dict) -> None:
+        # Runs on the daemon client's thread: hop onto the server loop.
+        db = params.get("db")
+        if db and self.loop is not None:
+            self.schemas.forget(Path(db))
+            self.loop.call_soon_threadsafe(self.recheck_database, db)
+
+    async def poll_schemas(self) -> None:
+        """Look for schema changes of the databases in use (and databases that appear or vanish)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(max(0.05, self.settings.schema_poll_ms / 1000))
+            try:
+                used = {p for p in self._db_of.values() if p is not None}
+                for path in used:
+                    if await loop.run_in_executor(None, self.schemas.changed, path):
+                        log.info("schema of %s changed", path)
+                        self.recheck_database(str(path))
+                # Documents without a usable database: maybe it exists now.
+                for uri, used_path in list(self._db_of.items()):
+                    if used_path is None and uri in self.workspace.text_documents:
+                        res = self.resolve(uri, self.text_of(uri))
+                        if res.ok:
+                            self.schedule_check(uri, 0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("schema poll failed")
+
+    # -- question to SQL -------------------------------------------------------------------------------
+
+    async def generate_below(self, uri: str, line: int) -> tuple[Outcome, t.TextEdit] | None:
+        """Generate SQL for the question comment on *line*; the edit inserts it below that line."""
+        text = self.text_of(uri)
+        index = LineIndex(text)
+        line_text = index.line_text(line)
+        question = question_at_line(line_text)
+        if question is None:
+            return None
+        res, entry = self.schema_for(uri, text)
+        if not res.ok or entry is None or entry.schema is None:
+            why = res.problem or (entry.error.message if entry and entry.error else "no database")
+            outcome = Outcome(question, None, why, "database_missing")
+        else:
+            outcome = await self.generator.generate(res.path, entry.key, question)
+        indent = line_text[: len(line_text) - len(line_text.lstrip())]
+        end = t.Position(line, len(line_text.encode("utf-16-le")) // 2)
+        return outcome, t.TextEdit(range=t.Range(end, end), new_text="\n" + outcome.insert_text(indent))
+
+
+def _can_resolve_edit(server: NicheLanguageServer) -> bool:
+    caps = server.client_capabilities.text_document
+    ca = caps.code_action if caps else None
+    props = ca.resolve_support.properties if ca and ca.resolve_support else []
+    return "edit" in props
+
+
+server = NicheLanguageServer()
+
+
+@server.feature(t.INITIALIZE)
+def on_initialize(ls: NicheLanguageServer, params: t.InitializeParams) -> None:
+    ls.apply_settings(params.initialization_options)
+
+
+@server.feature(t.INITIALIZED)
+async def on_initialized(ls: NicheLanguageServer, params: t.InitializedParams) -> None:
+    ls.loop = asyncio.get_running_loop()
+    ls._poller = asyncio.ensure_future(ls.poll_schemas())
+    ws = ls.client_capabilities.workspace
+    if ws and ws.configuration:
+        try:
+            got = await asyncio.wait_for(ls.workspace_configuration_async(
+                t.ConfigurationParams(items=[t.ConfigurationItem(section="nichelm")])), 5)
+            if got and isinstance(got[0], dict) and got[0]:
+                ls.apply_settings(got[0])
+        except Exception as exc:  # a client that announces but does not answer: keep the defaults
+            log.info("workspace/configuration failed: %s", exc)
+    for uri in list(ls.workspace.text_documents):
+        ls.schedule_check(uri, 0)
+
+
+@server.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
+def on_configuration(ls: NicheLanguageServer, params: t.DidChangeConfigurationParams) -> None:
+    if isinstance(params.settings, dict) and params.settings.get("nichelm") is not None:
+        ls.apply_settings(params.settings)
+        for uri in list(ls.workspace.text_documents):
+            ls.schedule_check(uri, 0)
+
+
+@server.feature(t.TEXT_DOCUMENT_DID_OPEN)
+def on_open(ls: NicheLanguageServer, params: t.DidOpenTextDocumentParams) -> None:
+    ls.schedule_check(params.text_document.uri, 0)
+
+
+@server.feature(t.TEXT_DOCUMENT_DID_CHANGE)
+def on_change(ls: NicheLanguageServer, params: t.DidChangeTextDocumentParams) -> None:
+    ls.schedule_check(params.text_document.uri)
+
+
+@server.feature(t.TEXT_DOCUMENT_DID_SAVE)
+def on_save(ls: NicheLanguageServer, params: t.DidSaveTextDocumentParams) -> None:
+    ls.schedule_check(params.text_document.uri, 0)
+
+
+@server.feature(t.TEXT_DOCUMENT_DID_CLOSE)
+def on_close(ls: NicheLanguageServer, params: t.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    task = ls._checks.pop(uri, None)
+    if task is not None:
+        task.cancel()
+    ls._db_of.pop(uri, None)
+    ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+@server.feature(t.TEXT_DOCUMENT_COMPLETION, t.CompletionOptions(trigger_characters=["."]))
+async def on_completion(ls: NicheLanguageServer, params: t.CompletionParams) -> t.CompletionList:
+    uri, pos = params.text_document.uri, params.position
+    text = ls.text_of(uri)
+    index = LineIndex(text)
+    line_text = index.line_text(pos.line)
+    question = question_at_line(line_text)
+    if question is not None:
+        if not ls.settings.generate:
+            return t.CompletionList(is_incomplete=False, items=[])
+        return await _question_completion(ls, uri, pos.line, line_text)
+    offset = index.offset(pos.line, pos.character)
+    _, entry = ls.schema_for(uri, text)
+    schema = entry.schema if entry is not None else None
+    items = []
+    for it in completing.complete(text, offset, schema):
+        sl, sc = index.position(it.replace_start)
+        edit = t.TextEdit(range=t.Range(t.Position(sl, sc), pos), new_text=it.insert or it.label)
+        items.append(t.CompletionItem(label=it.label, kind=_KINDS.get(it.kind, t.CompletionItemKind.Text),
+                                      detail=it.detail or None, sort_text=it.sort, text_edit=edit,
+                                      filter_text=it.insert or it.label))
+    return t.CompletionList(is_incomplete=False, items=items)
+
+
+async def _question_completion(ls: NicheLanguageServer, uri: str, line: int, line_text: str) -> t.CompletionList:
+    # The model runs now, while the editor waits; typing on sends $/cancelRequest, which cancels this
+    # coroutine and, through it, the daemon's request.
+    got = await ls.generate_below(uri, line)
+    if got is None:
+        return t.CompletionList(is_incomplete=False, items=[])
+    outcome, edit = got
+    width = len(line_text.encode("utf-16-le")) // 2
+    # One single-line edit (the line itself, plus the SQL after a newline) keeps the item valid for
+    # every client; filter_text is the line so the typed prefix always matches.
+    whole = t.TextEdit(range=t.Range(t.Position(line, 0), t.Position(line, width)),
+                       new_text=line_text + edit.new_text)
+    label = "Generate SQL" if outcome.sql else "Generate SQL (failed)"
+    return t.CompletionList(is_incomplete=True, items=[t.CompletionItem(
+        label=label, kind=t.CompletionItemKind.Snippet, detail=(outcome.sql or outcome.error or "")[:200],
+        documentation=t.MarkupContent(kind=t.MarkupKind.Markdown,
+                                      value=f"```sql\n{outcome.sql}\n```" if outcome.sql else str(outcome.error)),
+        text_edit=whole, filter_text=line_text, sort_text="0")])
+
+
+@server.feature(t.TEXT_DOCUMENT_HOVER)
+def on_hover(ls: NicheLanguageServer, params: t.HoverParams) -> t.Hover | None:
+    uri, pos = params.text_document.uri, params.position
+    text = ls.text_of(uri)
+    res, entry = ls.schema_for(uri, text)
+    if entry is None or entry.schema is None:
+        return None
+    index = LineIndex(text)
+    offset = index.offset(pos.line, pos.character)
+    lo = max(0, offset - completing.MAX_CONTEXT_CHARS)
+    window = text[lo: offset + completing.MAX_CONTEXT_CHARS]
+    st = statement_at(split_statements(window), offset - lo)
+    if st is None:
+        return None
+    found = hover.hover_markdown(entry.schema, st.text, offset - lo - st.start,
+                                 lambda table: ls.schemas.row_count(res.path, table))
+    if found is None:
+        return None
+    md, start, end = found
+    sl, sc = index.position(lo + st.start + start)
+    el, ec = index.position(lo + st.start + end)
+    return t.Hover(contents=t.MarkupContent(kind=t.MarkupKind.Markdown, value=md),
+                   range=t.Range(t.Position(sl, sc), t.Position(el, ec)))
+
+
+@server.feature(t.TEXT_DOCUMENT_CODE_ACTION,
+                t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.RefactorRewrite], resolve_provider=True))
+def on_code_action(ls: NicheLanguageServer, params: t.CodeActionParams) -> list[t.CodeAction] | None:
+    if not ls.settings.generate:
+        return None
+    uri = params.text_document.uri
+    line = params.range.start.line
+    index = LineIndex(ls.text_of(uri))
+    question = question_at_line(index.line_text(line))
+    if question is None:
+        return None
+    data = {"uri": uri, "line": line, "question": question}
+    if _can_resolve_edit(ls):
+        # The model runs only when the user picks the action (codeAction/resolve), not on every
+        # cursor move that asks for the list of actions.
+        return [t.CodeAction(title=GENERATE_TITLE, kind=t.CodeActionKind.RefactorRewrite, data=data)]
+    return [t.CodeAction(title=GENERATE_TITLE, kind=t.CodeActionKind.RefactorRewrite,
+                         command=t.Command(title=GENERATE_TITLE, command=GENERATE_COMMAND, arguments=[data]))]
+
+
+@server.feature(t.CODE_ACTION_RESOLVE)
+async def on_code_action_resolve(ls: NicheLanguageServer, action: t.CodeAction) -> t.CodeAction:
+    data = action.data if isinstance(action.data, dict) else {}
+    uri, line = data.get("uri"), data.get("line")
+    if not isinstance(uri, str) or not isinstance(line, int) or uri not in ls.workspace.text_documents:
+        return action
+    got = await ls.generate_below(uri, line)
+    if got is not None:
+        version = ls.workspace.get_text_document(uri).version
+        action.edit = _workspace_edit(uri, version, got[1])
+    return action
+
+
+@server.command(GENERATE_COMMAND)
+async def on_generate_command(ls: NicheLanguageServer, *args: Any) -> dict | None:
+    data = args[0] if args and isinstance(args[0], dict) else {}
+    uri, line = data.get("uri"), data.get("line")
+    if not isinstance(uri, str) or not isinstance(line, int) or uri not in ls.workspace.text_documents:
+        return None
+    got = await ls.generate_below(uri, line)
+    if got is None:
+        return None
+    outcome, edit = got
+    version = ls.workspace.get_text_document(uri).version
+    await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(
+        edit=_workspace_edit(uri, version, edit), label=GENERATE_TITLE))
+    return {"sql": outcome.sql, "error": outcome.error, "code": outcome.code}
+
+
+def _workspace_edit(uri: str, version: int | None, edit: t.TextEdit) -> t.WorkspaceEdit:
+    return t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(
+        text_document=t.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version), edits=[edit])])
+
+
+@server.feature(t.SHUTDOWN)
+def on_shutdown(ls: NicheLanguageServer, params: Any) -> None:
+    if ls._poller is not None:
+        ls._poller.cancel()
+    ls.generator.close()
+
+
+# -- entry point ----------------------------------------------------------------------------------------
+
+
+def _protect_stdout():
+    """Return a binary stream for the protocol and make everything else that writes to stdout
+    (Python prints, C libraries writing to fd 1) go to stderr instead."""
+    sys.stdout.flush()
+    proto_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return os.fdopen(proto_fd, "wb", buffering=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="nichelm-lsp", description="NicheLM language server for SQL (stdio)")
+    ap.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default and only mode)")
+    ap.add_argument("--log-file", help="write logs here instead of stderr")
+    ap.add_argument("--log-level", default=os.environ.get("NICHELM_LSP_LOG", "INFO"))
+    ap.add_argument("--version", action="version", version=f"nichelm-lsp {VERSION}")
+    args = ap.parse_args(argv)
+    handler: logging.Handler = (logging.FileHandler(args.log_file) if args.log_file
+                                else logging.StreamHandler(sys.stderr))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=args.log_level.upper(), handlers=[handler], force=True)
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    out = _protect_stdout()
+    log.info("nichelm-lsp %s starting (pid %d)", VERSION, os.getpid())
+    server.start_io(sys.stdin.buffer, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
