@@ -78,7 +78,7 @@ class ClaudeBackend:
     def __init__(self, model: str = HAIKU_45, base_url: str | None = None, examples: int = 0,
                  max_retries: int = 6, backoff_s: float = 1.0, max_backoff_s: float = 60.0,
                  rpm: float | None = 50, max_tokens: int = 512, timeout_s: float = 60.0,
-                 env_file: str | None = None):
+                 env_file: str | None = None, temperature: float | None = 0.0):
         import anthropic
 
         self._anthropic = anthropic
@@ -92,6 +92,8 @@ class ClaudeBackend:
         self.max_backoff_s = max_backoff_s
         self.max_tokens = max_tokens
         self.limiter = RateLimiter(rpm)
+        # Greedy-ish decoding like the local backends; None leaves the API default.
+        self.extra_body = {"temperature": temperature} if temperature is not None else None
 
     def _retryable(self, exc: Exception) -> bool:
         a = self._anthropic
@@ -119,8 +121,9 @@ class ClaudeBackend:
         while True:
             self.limiter.wait()
             try:
-                msg = self.client.messages.create(model=self.model, max_tokens=self.max_tokens, temperature=0.0,
-                                                  system=system, messages=messages[1:])
+                # temperature goes in extra_body: recent SDKs dropped the typed argument, the API still takes it.
+                msg = self.client.messages.create(model=self.model, max_tokens=self.max_tokens, system=system,
+                                                  messages=messages[1:], extra_body=self.extra_body)
                 break
             except self._anthropic.APIError as exc:
                 if self._retryable(exc) and attempts < self.max_retries:
