@@ -1,8 +1,7 @@
 """Evaluation sets as one `Example` type: the held-out e-commerce set and Spider dev.
 
-- ``ecommerce``: eval/data/ecommerce_500.jsonl; its database is built on demand by
-  `nichelm.eval.ecommerce.generate.build_database` into a cache directory, keyed by the JSONL's hash so a
-  regenerated set never meets a stale database.
+- ``ecommerce``: eval/data/ecommerce_500.jsonl on the committed reference database (verified by hash), or
+  on one built on demand by `nichelm.eval.ecommerce.generate.build_database` into a cache directory.
 - ``spider-dev``: Spider dev through `nichelm.training.spider_data`; questions whose database file is
   missing (wta_1 in this copy, 62 questions) are skipped and counted, leaving 972.
 """
@@ -66,7 +65,20 @@ def _sha(path: Path) -> str:
 
 
 def ecommerce_database(jsonl: Path = ECOMMERCE_JSONL, seed: int = ECOMMERCE_SEED) -> Path:
-    """The e-commerce database matching *jsonl*, built once into the cache directory."""
+    """The e-commerce database the questions were validated on.
+
+    The committed reference file (eval/data/ecommerce.sqlite) when its sha256 matches its manifest and the
+    seed is the manifest's; otherwise the database is built from the seed (needs Faker) once into the
+    cache directory, under a name keyed by the JSONL's hash so a regenerated set never meets a stale file.
+    Scoring always runs on a fresh copy (metrics.Scorer), never on this file."""
+    from nichelm.eval.ecommerce import reference
+
+    try:
+        ref = reference.manifest()
+        if ref.get("seed") == seed and reference.file_sha256(reference.REFERENCE_DB) == ref.get("sha256"):
+            return reference.REFERENCE_DB
+    except (OSError, ValueError, KeyError):
+        pass
     from nichelm.eval.ecommerce.generate import build_database
 
     key = _sha(jsonl)[:12] if jsonl.is_file() else "nojsonl"

@@ -32,7 +32,8 @@ Exact match (`exact`): `nichelm.assistant.sqlcheck.normalise` of both texts are 
 rendering, identifiers lower-cased, a trailing ';' ignored).
 
 Valid SQL (`valid_sql`): the prediction was extracted, parses with sqlglot (no syntax error) and executes
-on the database without error within the time limit.
+on the database without error within the time limit. exec_match itself depends only on execution (a
+statement SQLite runs but sqlglot cannot parse can still match; it is then not counted as valid SQL).
 """
 
 from __future__ import annotations
@@ -237,17 +238,21 @@ def score(db_path: str | os.PathLike, gold_sql: str, pred_sql: str | None,
     if not pred_sql:
         return Score(False, False, False, pred_error="no SQL in the answer", gold_error=gold.error,
                      order_matters=order)
+    # Execution decides exec_match even if sqlglot cannot parse a statement SQLite accepts; valid_sql
+    # needs both.
+    syntax_error = None
     if not parses(pred_sql):
-        tree, problems = parse(pred_sql)
-        msg = problems[0].message if problems else "does not parse"
-        return Score(False, exact, False, pred_error=f"syntax: {msg}", gold_error=gold.error, order_matters=order)
+        _tree, problems = parse(pred_sql)
+        syntax_error = "syntax: " + (problems[0].message if problems else "does not parse")
     pred = execute(db_path, pred_sql, timeout_s)
     if not pred.ok:
         return Score(False, exact, False, pred_error=f"{pred.error_code}: {pred.error}", gold_error=gold.error,
                      order_matters=order)
     if not gold.ok:
-        return Score(False, exact, True, gold_error=f"{gold.error_code}: {gold.error}", order_matters=order)
-    return Score(results_match(gold.rows, pred.rows, order), exact, True, order_matters=order)
+        return Score(False, exact, syntax_error is None, pred_error=syntax_error,
+                     gold_error=f"{gold.error_code}: {gold.error}", order_matters=order)
+    return Score(results_match(gold.rows, pred.rows, order), exact, syntax_error is None, pred_error=syntax_error,
+                 order_matters=order)
 
 
 class Scorer:
