@@ -93,7 +93,8 @@ def _ask(repl: Repl, arg: str) -> None:
 def _help(repl: Repl, arg: str) -> None:
     lines = [
         "Type a question in English to have the model write SQL for it; the SQL is shown, then run",
-        "read-only. Type SQL (a line starting with SELECT, WITH, INSERT, PRAGMA, ...) to run it yourself.",
+        "read-only. Type SQL (starting with SELECT, WITH, INSERT, PRAGMA, ... or ending with `;`) to run",
+        "it yourself.",
         "",
         "Input: SQL goes on over several lines until a line ends with `;` or you press Enter on an",
         "empty line; Esc then Enter (Meta-Enter) submits at once. A question is one line; start it with",

@@ -43,7 +43,11 @@ def classify(text: str) -> str:
     if s.startswith(("--", "/*")):
         word = _first_word(s)
         return "sql" if word in SQL_STARTS or not word else "question"
-    return "sql" if _first_word(s) in SQL_STARTS else "question"
+    if _first_word(s) in SQL_STARTS:
+        return "sql"
+    # A line ending in `;` is SQL with a typo (`SELEC 1;`) far more often than a question: let SQLite
+    # say what is wrong rather than send it to the model.
+    return "sql" if s.endswith(";") else "question"
 
 
 def question_text(text: str) -> str:

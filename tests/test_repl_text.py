@@ -1,0 +1,84 @@
+"""Pure pieces of the REPL: classifying input, when Enter submits, splitting statements, result tables."""
+
+from __future__ import annotations
+
+import pytest
+from nichelm.assistant.render import cell_text, result_table
+from nichelm.assistant.repl_input import classify, input_complete, question_text, split_statements
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("", "empty"),
+    ("   \n", "empty"),
+    (".tables", "meta"),
+    ("  .schema orders", "meta"),
+    ("SELECT 1", "sql"),
+    ("select * from t", "sql"),
+    ("with x as (select 1) select * from x", "sql"),
+    ("PRAGMA table_info(t)", "sql"),
+    ("explain query plan select 1", "sql"),
+    ("-- a comment\nSELECT 1", "sql"),
+    ("/* c */ insert into t values (1)", "sql"),
+    ("SELEC 1;", "sql"),  # a typo: `;` says it is SQL
+    ("how many orders are there?", "question"),
+    ("Which customers spent the most", "question"),
+    ("? select the best customers", "question"),
+    ("selection of products by price", "question"),  # 'selection' is not SELECT
+])
+def test_classify(text, kind):
+    assert classify(text) == kind
+
+
+def test_question_text_drops_the_marker():
+    assert question_text("  ? select the best customers ") == "select the best customers"
+    assert question_text("how many?") == "how many?"
+
+
+@pytest.mark.parametrize("text, done", [
+    ("SELECT 1;", True),
+    ("SELECT 1", False),
+    ("SELECT *\nFROM t", False),
+    ("SELECT *\nFROM t\n", True),  # Enter on an empty line submits
+    ("SELECT ';'", False),  # the ; is inside a string
+    ("SELECT 1; -- done", True),
+    ("how many orders?", True),
+    (".schema", True),
+    ("", True),
+])
+def test_input_complete(text, done):
+    assert input_complete(text) is done
+
+
+def test_split_statements():
+    assert split_statements("SELECT 1; SELECT ';' ;\n-- only a comment\n") == ["SELECT 1", "SELECT ';'"]
+    assert split_statements("SELECT 1") == ["SELECT 1"]
+    assert split_statements(";;") == []
+
+
+def test_result_table_alignment_null_and_row_cap():
+    rows = [(i, f"name {i}", None if i % 2 else i * 1.5) for i in range(1, 8)]
+    text = result_table(["id", "name", "score"], rows, max_rows=3)
+    lines = text.splitlines()
+    assert lines[0] == "id | name   | score"
+    assert lines[1] == "---+--------+------"
+    assert lines[2] == " 1 | name 1 |  NULL"
+    assert lines[3] == " 2 | name 2 |     3"
+    assert lines[5] == "… 4 more rows"
+    assert lines[6] == "(7 rows)"
+
+
+def test_result_table_truncated_fetch_and_wide_cells():
+    text = result_table(["v"], [("x" * 100,)], truncated=True, max_cell=10)
+    lines = text.splitlines()
+    assert lines[2] == "x" * 9 + "…"
+    assert lines[3] == "… more rows not fetched"
+    assert lines[4] == "(1+ rows)"
+    assert result_table([], []) == "(no result columns)"
+    assert result_table(["a"], []).splitlines()[-1] == "(0 rows)"
+
+
+@pytest.mark.parametrize("value, shown", [
+    (None, "NULL"), (b"\x00\x01", "<2 bytes>"), (2.0, "2"), (2.5, "2.5"), ("a\nb", "a\\nb"), (7, "7"),
+])
+def test_cell_text(value, shown):
+    assert cell_text(value) == shown
