@@ -204,7 +204,7 @@ def test_bad_database_exits_with_status_2(tmp_path, home, make, message):
     assert child.exitstatus == 2
     # piped (not a terminal) behaves the same
     cmd, pre = _cmd()
-    proc = subprocess.run([cmd, *pre, str(path)], input="", capture_output=True, text=True,
+    proc = subprocess.run([cmd, *pre, str(path)], input="", capture_output=True, text=True, check=False,
                           env={**os.environ, "NICHELM_HOME": str(home)}, timeout=60)
     assert proc.returncode == 2 and message in proc.stderr
 
@@ -228,9 +228,9 @@ def test_locked_database_gives_a_message_and_the_shell_goes_on(shop, home):
 
 def test_piped_input_runs_sql_without_a_terminal(shop, home):
     cmd, pre = _cmd()
-    proc = subprocess.run([cmd, *pre, str(shop)], input="SELECT name FROM customers\nWHERE id = 3;\n.tables\n",
-                          capture_output=True, text=True, env={**os.environ, "NICHELM_HOME": str(home)},
-                          timeout=60)
+    script = "SELECT name FROM customers\nWHERE id = 3;\n.tables\n"
+    proc = subprocess.run([cmd, *pre, str(shop)], input=script, capture_output=True, text=True, check=False,
+                          env={**os.environ, "NICHELM_HOME": str(home)}, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "Chloé" in proc.stdout and "customers\norders" in proc.stdout
 
