@@ -143,6 +143,8 @@ class Engine:
                 "ask about fewer tables or raise n_ctx"
             )
         cached = _common_prefix(llm._input_ids.tolist() if llm.n_tokens else [], tokens)
+        if cancel is not None:
+            _prefill(llm, tokens, cached, cancel)
         if seed is not None:
             llm.set_seed(seed)
         pieces: list[str] = []
@@ -169,6 +171,27 @@ class Engine:
             llm, self._llm = self._llm, None
             if llm is not None:
                 llm.close()
+
+
+PREFILL_CHUNK = 128  # tokens per prefill step: how long a cancel may wait, at little cost in speed
+
+
+def _prefill(llm, tokens: list[int], cached: int, cancel: threading.Event) -> None:
+    """Evaluate all but the last prompt token in n_batch chunks, checking *cancel* between chunks.
+
+    create_completion would evaluate the whole prompt in one uninterruptible call, so a cancel (or a
+    client that went away) would wait for a long uncached schema to be read first. Afterwards
+    create_completion finds this prefix in the KV cache and evaluates only the last token.
+    """
+    end = len(tokens) - 1
+    step = min(llm.n_batch, PREFILL_CHUNK)
+    if end - cached <= step:
+        return  # one chunk or less: nothing to gain
+    llm.n_tokens = cached  # eval() drops the KV cache beyond n_tokens before decoding
+    for i in range(cached, end, step):
+        if cancel.is_set():
+            raise Cancelled("generation cancelled")
+        llm.eval(tokens[i:min(end, i + step)])
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:

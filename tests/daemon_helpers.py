@@ -100,13 +100,13 @@ def make_db(path: Path) -> Path:
     return path
 
 
-def make_big_db(path: Path, tables: int = 30) -> Path:
+def make_big_db(path: Path, tables: int = 16) -> Path:
     """A database whose schema fills much of the prompt, with names unique to this file, so the
     model's prefill is long and never served from llama.cpp's prefix cache of an earlier test."""
     tag = uuid.uuid4().hex[:6]
     con = sqlite3.connect(path)
     for i in range(tables):
-        cols = ", ".join(f"c{tag}_{i}_{j} TEXT" for j in range(8))
+        cols = ", ".join(f"c{j}_{tag} TEXT" for j in range(6))
         con.execute(f"CREATE TABLE t{tag}_{i} (id INTEGER PRIMARY KEY, {cols})")
     con.commit()
     con.close()
