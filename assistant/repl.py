@@ -69,6 +69,7 @@ class Repl:
     def handle(self, text: str) -> None:
         """Act on one submitted input. Raises Quit for `.quit`."""
         kind = classify(text)
+        self.schema_tracker.refresh()  # another program may have changed it while the prompt waited
         if kind == "meta":
             dispatch(self, text)
         elif kind == "sql":
@@ -228,7 +229,7 @@ def _prompt_loop(repl: Repl, prompt_name: str) -> None:
     cont = " " * (len(prompt) - 5) + "...> "
     session = PromptSession(
         history=FileHistory(str(repl.history_file)),
-        completer=SqlCompleter(lambda: repl.schema_tracker.index, COMMANDS),
+        completer=SqlCompleter(repl.schema_tracker.index_fresh, COMMANDS),
         lexer=PygmentsLexer(SqlLexer) if repl.colour else None,
         multiline=True,
         key_bindings=kb,
@@ -238,7 +239,6 @@ def _prompt_loop(repl: Repl, prompt_name: str) -> None:
         color_depth=None if repl.colour else _mono(),
     )
     while True:
-        repl.schema_tracker.refresh()
         try:
             text = session.prompt(prompt)
         except KeyboardInterrupt:
@@ -267,7 +267,6 @@ def _line_loop(repl: Repl, stream: TextIO) -> None:
         text = pending.rstrip("\n")
         if input_complete(text) or (classify(text) == "sql" and not line.strip()):
             pending = ""
-            repl.schema_tracker.refresh()
             try:
                 repl.handle(text)
             except Quit:

@@ -7,6 +7,7 @@ keeps a prepared `SchemaIndex`, so completing is pure string work on every keyst
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -26,6 +27,7 @@ class SchemaTracker:
     def __init__(self, path: str):
         self.path = path
         self.locked = False
+        self._checked = time.monotonic()
         try:
             self.schema: Schema = read_schema(path)
         except DatabaseLocked:
@@ -38,8 +40,17 @@ class SchemaTracker:
     def version(self) -> SchemaVersion | None:
         return self.schema.version
 
+    def index_fresh(self, max_age_s: float = 1.0) -> SchemaIndex:
+        """The index, re-checked against the file at most every *max_age_s* seconds (for completion while
+        typing: another program may change the schema while the prompt waits)."""
+        now = time.monotonic()
+        if now - self._checked >= max_age_s:
+            self.refresh()
+        return self.index
+
     def refresh(self) -> bool:
         """Re-read the schema if it changed; True when it did. A locked or vanished file keeps the old one."""
+        self._checked = time.monotonic()
         try:
             current = schema_version(self.path)
             if current == self.schema.version:

@@ -298,3 +298,34 @@ def test_ctrl_c_cancels_a_generation_and_the_shell_goes_on(tmp_path, home, tiny_
     child.sendline("SELECT 'alive' AS s;")
     child.expect("alive")
     quit_(child)
+
+
+def test_no_argument_opens_the_demo_database(home):
+    child = spawn([], home)
+    child.expect(r"\((\d+) tables\)")
+    assert int(child.match.group(1)) >= 5
+    child.expect(">")
+    child.sendline(".tables")
+    child.expect("order_items")
+    child.sendline("SELECT count(*) > 0 AS has_orders FROM orders;")
+    child.expect(r"has_orders\s+-+\s+1")
+    quit_(child)
+
+
+def test_schema_changes_reach_tables_and_completion(shop, home):
+    child = start(shop, home)
+    child.sendline("SELECT 1;")
+    child.expect(r"\(1 row")
+    with sqlite3.connect(shop) as con:
+        con.execute("CREATE TABLE suppliers (id INTEGER PRIMARY KEY, supplier_name TEXT)")
+    child.sendline(".tables")  # the schema is re-checked before each prompt
+    child.expect("suppliers")
+    child.expect("shop>")
+    child.send("SELECT s.supp")
+    child.send(" FROM suppliers s")  # the FROM comes after; completion still sees it
+    child.send("\x1b[D" * len(" FROM suppliers s"))  # back to just after `s.supp`
+    child.send("\t")  # one candidate: inserted at once
+    child.expect("lier_name")
+    child.send("\x1b\r")  # Meta-Enter submits without a `;`
+    child.expect(r"supplier_name\s+-+\s+\(0 rows")
+    quit_(child)
