@@ -49,7 +49,7 @@ def count(db) -> int:
 ])
 def test_generated_write_is_refused_without_writes(db, sql):
     before = db.read_bytes()
-    repl, out, err, asked = make(db)
+    repl, _out, err, asked = make(db)
     repl.run_generated(sql)
     assert "would change the database, so it was not run" in err.getvalue()
     assert asked == []
@@ -64,7 +64,7 @@ def test_generated_write_with_writes_on_needs_a_yes(db):
     assert "not run" in out.getvalue()
     assert db.read_bytes() == before
 
-    repl, out, err, asked = make(db, answers=["y"], writes=True)
+    repl, out, _err, asked = make(db, answers=["y"], writes=True)
     repl.last_generated = "DELETE FROM t WHERE id = 1"
     repl.handle(".run")
     assert len(asked) == 1
@@ -73,19 +73,19 @@ def test_generated_write_with_writes_on_needs_a_yes(db):
 
 
 def test_generated_read_runs_without_asking(db):
-    repl, out, err, asked = make(db)
+    repl, out, _err, asked = make(db)
     repl.run_generated("SELECT v FROM t ORDER BY id")
     assert asked == [] and "(2 rows" in out.getvalue()
 
 
 def test_run_without_generated_sql_says_so(db):
-    repl, out, err, _ = make(db)
+    repl, _out, err, _ = make(db)
     repl.handle(".run")
     assert "no generated SQL yet" in err.getvalue()
 
 
 def test_typed_sql_obeys_writes_flag(db):
-    repl, out, err, asked = make(db)
+    repl, _out, err, asked = make(db)
     repl.handle("DELETE FROM t;")
     assert "open read-only" in err.getvalue() and count(db) == 2
     repl.handle(".writes on")
