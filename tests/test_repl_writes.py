@@ -58,7 +58,7 @@ def test_generated_write_is_refused_without_writes(db, sql):
 
 def test_generated_write_with_writes_on_needs_a_yes(db):
     before = db.read_bytes()
-    repl, out, err, asked = make(db, answers=["n"], writes=True)
+    repl, out, _, asked = make(db, answers=["n"], writes=True)
     repl.run_generated("DELETE FROM t WHERE id = 1")
     assert len(asked) == 1 and "DELETE FROM t WHERE id = 1" in asked[0]
     assert "not run" in out.getvalue()
