@@ -321,11 +321,16 @@ class Client:
     def submit(self, method: str, **params) -> PendingRequest:
         """Send a request and return at once; see PendingRequest."""
         params = {k: v for k, v in params.items() if v is not None}
-        s = self._ensure_connected()
         rid = next(self._ids)
         pending = PendingRequest(self, rid, method)
-        # Not under self._lock: a large request must not stop the reader thread from taking answers.
-        self._send(s, rid, method, params, pending)
+        s = self._ensure_connected()
+        try:
+            # Not under self._lock: a large request must not stop the reader thread from taking answers.
+            self._send(s, rid, method, params, pending)
+        except ConnectionLost:
+            # The daemon went away before this request left: it was never seen, so sending it on a
+            # fresh connection (restarting the daemon when allowed) is safe.
+            self._send(self._ensure_connected(), rid, method, params, pending)
         return pending
 
     def request(self, method: str, *, timeout: float | None = None, **params) -> Any:

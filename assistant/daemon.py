@@ -17,6 +17,7 @@ the Engine's cancel Event; the worker moves on to the next job.
 from __future__ import annotations
 
 import collections
+import faulthandler
 import itertools
 import logging
 import os
@@ -107,6 +108,7 @@ class Daemon:
         self._lock = daemon_control.DaemonLock(self.socket_path)
         self._listener: socket.socket | None = None
         self._owns_pidfile = False
+        self.unfinished = False
         from .watcher import SchemaWatcher
 
         self.watcher = SchemaWatcher(self._on_schema_change)
@@ -171,13 +173,14 @@ class Daemon:
 
     def serve(self) -> int:
         """Run until stopped; return the process exit status."""
+        # Handlers first: once the socket answers, a client may already expect SIGTERM to be clean.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, lambda *_: self.stop_event.set())
         self.watcher.start()
         threading.Thread(target=self._load, name="nichelm-loader", daemon=True).start()
         threading.Thread(target=self._accept_loop, name="nichelm-accept", daemon=True).start()
         worker = threading.Thread(target=self._worker, name="nichelm-model", daemon=True)
         worker.start()
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(sig, lambda *_: self.stop_event.set())
         while not self.stop_event.wait(0.5):
             pass
         self._shutdown(worker)
@@ -482,7 +485,10 @@ class Daemon:
                 conn.sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
-        if self.engine is not None and not worker.is_alive():
+        # A generation still inside llama.cpp (a slow prefill chunk) must not meet the interpreter's
+        # teardown: then we leave with os._exit after cleaning up (see run()).
+        self.unfinished = worker.is_alive() or not self.ready.is_set()
+        if self.engine is not None and not self.unfinished:
             self.engine.close()
         if self._owns_pidfile:
             try:
@@ -520,6 +526,7 @@ def run(*, model: str | None = None, lora: str | None = None, socket_path: str |
         n_threads: int | None = None, n_ctx: int = 4096) -> int:
     """Entry point of `nichelm serve --foreground`: bind, serve, return an exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    faulthandler.enable()  # a crash inside llama.cpp leaves Python tracebacks in the log
     daemon = Daemon(model=model, lora=lora, socket_path=socket_path, n_threads=n_threads, n_ctx=n_ctx)
     try:
         daemon.bind()
@@ -529,4 +536,8 @@ def run(*, model: str | None = None, lora: str | None = None, socket_path: str |
     except NicheError as exc:
         log.error("%s", exc.message)
         return 1
-    return daemon.serve()
+    code = daemon.serve()
+    if daemon.unfinished:
+        logging.shutdown()
+        os._exit(code)
+    return code

@@ -44,6 +44,7 @@ def serve_cmd(model_path: Path, *extra: str) -> list[str]:
 
 def wait_healthy(sock: Path, proc: subprocess.Popen, timeout: float = 120.0) -> dict:
     from nichelm.assistant.client import Client
+    from nichelm.assistant.protocol import DaemonUnavailable
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -53,8 +54,8 @@ def wait_healthy(sock: Path, proc: subprocess.Popen, timeout: float = 120.0) -> 
             try:
                 with Client(sock, autostart=False) as c:
                     return c.wait_ready(max(1.0, deadline - time.monotonic()))
-            except ConnectionError:
-                pass
+            except (ConnectionError, DaemonUnavailable):
+                pass  # a stale socket file, or not listening yet
         time.sleep(0.05)
     raise TimeoutError("daemon did not become healthy")
 
@@ -130,3 +131,13 @@ def read_line(s: socket.socket, buf: bytearray) -> bytes:
     line = bytes(buf[:i])
     del buf[: i + 1]
     return line
+
+
+def wait_running(client, timeout: float = 30.0) -> None:
+    """Until the daemon reports a generation running on the model."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if client.health()["running"] == "generate":
+            return
+        time.sleep(0.005)
+    raise AssertionError("no generation started")

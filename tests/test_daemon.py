@@ -11,7 +11,7 @@ import threading
 import time
 
 import pytest
-from daemon_helpers import make_big_db, make_db, raw_connect, read_line, running_daemon
+from daemon_helpers import make_big_db, make_db, raw_connect, read_line, running_daemon, wait_running
 
 from nichelm.assistant.client import Client
 from nichelm.assistant.engine import Cancelled
@@ -36,16 +36,6 @@ def client(daemon):
 @pytest.fixture
 def shop(tmp_path):
     return make_db(tmp_path / "shop.sqlite")
-
-
-def wait_running(client: Client, timeout: float = 30.0) -> None:
-    """Until the daemon reports a generation running on the model."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if client.health()["running"] == "generate":
-            return
-        time.sleep(0.005)
-    raise AssertionError("no generation started")
 
 
 def test_health(client, daemon):
