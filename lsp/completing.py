@@ -14,6 +14,9 @@ from .statements import split_statements
 
 # Statement splitting is linear in the document; for huge documents only look this far back.
 MAX_CONTEXT_CHARS = 20_000
+# A 200-table schema offers thousands of columns before FROM is typed; the client asks again as the
+# user types (isIncomplete), so the first few hundred best-ranked are enough.
+MAX_ITEMS = 300
 
 
 @dataclass(frozen=True)
@@ -47,23 +50,15 @@ def statement_context(doc: str, offset: int) -> tuple[str, int, int]:
     return window[start:end], cur - start, lo + start
 
 
-def complete(doc: str, offset: int, schema) -> list[Item]:
-    """Completion items at *offset*; *schema* is a nichelm Schema or None (no database)."""
+def complete(doc: str, offset: int, schema, *, limit: int = MAX_ITEMS) -> tuple[list[Item], bool]:
+    """(items at *offset*, whether the list was cut at *limit*); *schema* is a nichelm Schema or None."""
     from nichelm.assistant import completion
 
     text, cursor, base = statement_context(doc, offset)
-    suggestions = completion.complete(text, cursor, schema)
-    items = []
-    for i, s in enumerate(suggestions):
-        start = getattr(s, "start", None)
-        if start is None:
-            start = cursor - len(getattr(s, "prefix", "") or "")
-        items.append(Item(
-            label=getattr(s, "display", None) or s.text,
-            kind=str(getattr(s, "kind", "keyword")),
-            detail=getattr(s, "detail", "") or "",
-            insert=s.text,
-            sort=f"{i:05d}",
-            replace_start=base + max(0, min(start, cursor)),
-        ))
-    return items
+    suggestions = completion.complete(text, cursor, schema, limit=limit + 1)
+    items = [
+        Item(label=s.label, kind=s.kind, detail=s.detail or "", insert=s.insert_text, sort=f"{i:05d}",
+             replace_start=base + max(0, min(s.start, cursor)))
+        for i, s in enumerate(suggestions[:limit])
+    ]
+    return items, len(suggestions) > limit

@@ -9,7 +9,6 @@ question comment (the SQL, or a comment that says clearly why there is none).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import threading
 import time
@@ -25,6 +24,7 @@ log = logging.getLogger(__name__)
 # disk cache or a first download takes longer).
 CONNECT_TIMEOUT_S = 180.0
 CACHE_SIZE = 256
+RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,11 @@ class Generator:
             except Exception:
                 pass
 
+    def _submit(self, db: Path, question: str):
+        client = self._connect()
+        self.subscribe(db)
+        return client.submit("generate", db=str(db), question=question)
+
     def subscribe(self, db: Path) -> None:
         """Ask the daemon (if we are connected) to tell us when *db*'s schema changes."""
         if self.on_schema_changed is None:
@@ -124,19 +129,24 @@ class Generator:
         t0 = time.perf_counter()
         loop = asyncio.get_running_loop()
         outcome = None
-        for attempt in range(2):  # a second try after a dead daemon: the client reconnects/restarts it
+        for attempt in range(RETRIES + 1):  # after a dead daemon the client reconnects (restarting it)
             try:
-                client = await loop.run_in_executor(None, self._connect)
-                await loop.run_in_executor(None, self.subscribe, db)
-                pending = await loop.run_in_executor(
-                    None, functools.partial(client.submit, "generate", db=str(db), question=question))
+                # Connecting (maybe starting the daemon) and sending happen in a worker thread; if the
+                # editor cancels meanwhile, the request is cancelled in the daemon as soon as it exists.
+                submitted = loop.run_in_executor(None, self._submit, db, question)
+                try:
+                    pending = await asyncio.shield(submitted)
+                except asyncio.CancelledError:
+                    log.info("generation cancelled before it was sent: %r", question)
+                    submitted.add_done_callback(_cancel_when_sent)
+                    raise
                 try:
                     while not pending.done():
                         await asyncio.sleep(0.01)
                 except asyncio.CancelledError:
                     # The editor gave up on this request: free the model for the next one.
-                    log.info("cancelling daemon request %s", pending.id)
-                    await loop.run_in_executor(None, _cancel_quietly, client, pending.id)
+                    log.info("generation cancelled: cancelling daemon request %s", pending.id)
+                    pending.cancel()
                     raise
                 answer = pending.result(0)
                 outcome = _outcome(question, answer, time.perf_counter() - t0)
@@ -144,10 +154,13 @@ class Generator:
             except asyncio.CancelledError:
                 raise
             except NicheError as exc:
-                if exc.code in ("connection_lost", "daemon_unavailable") and attempt == 0:
+                if exc.code in ("connection_lost", "daemon_unavailable") and attempt < RETRIES:
                     log.warning("daemon connection failed (%s); reconnecting", exc.message)
                     self._reset()
+                    # A daemon killed a moment ago may still accept connections while it dies.
+                    await asyncio.sleep(0.25 * (attempt + 1))
                     continue
+                log.warning("generation failed: %s: %s", exc.code, exc.message)
                 outcome = Outcome(question, None, exc.message.split("\n")[0], exc.code,
                                   latency_s=time.perf_counter() - t0)
                 break
@@ -166,11 +179,12 @@ class Generator:
         return outcome
 
 
-def _cancel_quietly(client, rid) -> None:
-    try:
-        client.cancel(rid, timeout=5.0)
-    except Exception as exc:
-        log.info("cancel %s failed: %s", rid, exc)
+def _cancel_when_sent(fut) -> None:
+    if fut.cancelled() or fut.exception() is not None:
+        return
+    pending = fut.result()
+    log.info("generation cancelled: cancelling daemon request %s", pending.id)
+    pending.cancel()
 
 
 def _outcome(question: str, answer: dict, latency_s: float) -> Outcome:

@@ -44,6 +44,7 @@ _KINDS = {
     "alias": t.CompletionItemKind.Variable,
     "pragma": t.CompletionItemKind.Property,
     "snippet": t.CompletionItemKind.Snippet,
+    "join": t.CompletionItemKind.Snippet,
 }
 _SEVERITY = {
     "error": t.DiagnosticSeverity.Error,
@@ -303,13 +304,14 @@ async def on_completion(ls: NicheLanguageServer, params: t.CompletionParams) -> 
     _, entry = ls.schema_for(uri, text)
     schema = entry.schema if entry is not None else None
     items = []
-    for it in completing.complete(text, offset, schema):
+    found, cut = completing.complete(text, offset, schema)
+    for it in found:
         sl, sc = index.position(it.replace_start)
         edit = t.TextEdit(range=t.Range(t.Position(sl, sc), pos), new_text=it.insert or it.label)
         items.append(t.CompletionItem(label=it.label, kind=_KINDS.get(it.kind, t.CompletionItemKind.Text),
                                       detail=it.detail or None, sort_text=it.sort, text_edit=edit,
                                       filter_text=it.insert or it.label))
-    return t.CompletionList(is_incomplete=False, items=items)
+    return t.CompletionList(is_incomplete=cut, items=items)
 
 
 async def _question_completion(ls: NicheLanguageServer, uri: str, line: int, line_text: str) -> t.CompletionList:
@@ -329,7 +331,8 @@ async def _question_completion(ls: NicheLanguageServer, uri: str, line: int, lin
         label=label, kind=t.CompletionItemKind.Snippet, detail=(outcome.sql or outcome.error or "")[:200],
         documentation=t.MarkupContent(kind=t.MarkupKind.Markdown,
                                       value=f"```sql\n{outcome.sql}\n```" if outcome.sql else str(outcome.error)),
-        text_edit=whole, filter_text=line_text, sort_text="0")])
+        text_edit=whole, filter_text=line_text, sort_text="0",
+        data={"cached": outcome.cached, "sql": outcome.sql, "code": outcome.code})])
 
 
 @server.feature(t.TEXT_DOCUMENT_HOVER)

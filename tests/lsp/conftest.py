@@ -49,18 +49,20 @@ def workspace(tmp_path) -> Path:
     return ws
 
 
-def server_command() -> list[str]:
-    return [sys.executable, "-m", "nichelm.lsp.server", "--log-level", "DEBUG"]
+def server_command(log_file: Path | None = None) -> list[str]:
+    cmd = [sys.executable, "-m", "nichelm.lsp.server", "--log-level", "DEBUG"]
+    return cmd + (["--log-file", str(log_file)] if log_file else [])
 
 
 @contextlib.asynccontextmanager
 async def lsp_session(root: Path, *, init_options: dict | None = None, env: dict | None = None,
-                      capabilities: str = "visual-studio-code", configuration: dict | None = None):
+                      capabilities: str = "visual-studio-code", configuration: dict | None = None,
+                      log_file: Path | None = None):
     """A real server subprocess, initialised with *root* as the workspace."""
     client = make_test_lsp_client()
     if configuration is not None:
         client.set_configuration(configuration)
-    await client.start_io(*server_command(), env={**os.environ, **(env or {})})
+    await client.start_io(*server_command(log_file), env={**os.environ, **(env or {})})
     try:
         await client.initialize_session(t.InitializeParams(
             capabilities=client_capabilities(capabilities),
