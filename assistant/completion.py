@@ -27,6 +27,9 @@ Stable API (import from ``nichelm.assistant.completion``):
     suggestions), or a ``SchemaIndex``. Callers that complete often (REPL, LSP) build the index once per
     schema version and pass it; plain dicts are indexed on every call (about 1 ms for 200 tables).
 
+The tokenizer is `sql_lexer`, statement structure and scope are `sql_scope`; this module decides what
+fits at the cursor and ranks the candidates.
+
 >>> [c.label for c in complete("SELECT * FROM ord", schema={"orders": ["id"], "customers": ["id"]})]
 ['orders']
 >>> [c.label for c in complete("SELECT o. FROM orders o", 9, {"orders": ["id", "total"]})]
@@ -37,11 +40,32 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+# Tok, tokenize, SchemaIndex, TableRef, ColumnInfo, TableInfo are re-exported as part of this API.
+from .sql_lexer import Tok, tokenize
+from .sql_scope import (
+    COMPOUND,
+    JOIN_WORDS,
+    ColumnInfo,
+    Group,
+    SchemaIndex,
+    TableInfo,
+    TableRef,
+    build_groups,
+    collect_ctes,
+    is_name,
+    is_op,
+    is_word,
+    items_before,
+    just_joined,
+    path_to,
+    ref_columns,
+    scope_at,
+)
 from .sql_words import (
     AFTER_OPERAND_KEYWORDS,
     AFTER_TABLE_KEYWORDS,
@@ -52,199 +76,28 @@ from .sql_words import (
     PRAGMAS,
     RESERVED,
     STATEMENT_KEYWORDS,
-    TABLE_FUNCTIONS,
     TABLE_PRAGMAS,
 )
 
-# --------------------------------------------------------------------------------------------- schema
+__all__ = [
+    "ColumnInfo", "Completion", "CursorContext", "Group", "SchemaIndex", "Suggestion", "TableInfo", "TableRef",
+    "Tok", "analyse", "complete", "suggest_type", "tokenize",
+]
 
-
-class ColumnInfo(NamedTuple):
-    name: str
-    type: str = ""
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    name: str
-    columns: tuple[ColumnInfo, ...]
-    # (columns, referenced table, referenced columns)
-    foreign_keys: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = ()
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
-
-
-class SchemaIndex:
-    """Schema metadata prepared for completion: tables by lower-cased name, in schema order."""
-
-    def __init__(self, tables: Iterable[TableInfo] = ()):
-        self.tables: dict[str, TableInfo] = {}
-        for t in tables:
-            self.tables.setdefault(t.name.lower(), t)
-        self._all_columns: list[tuple[str, str]] | None = None
-        self._distinct: list[tuple[str, str]] | None = None
-
-    def table(self, name: str) -> TableInfo | None:
-        return self.tables.get(name.lower())
-
-    @property
-    def names(self) -> list[str]:
-        return [t.name for t in self.tables.values()]
-
-    def all_columns(self) -> list[tuple[str, str]]:
-        """(column, table) pairs of every table, computed once."""
-        if self._all_columns is None:
-            self._all_columns = [(c.name, t.name) for t in self.tables.values() for c in t.columns]
-        return self._all_columns
-
-    def distinct_columns(self) -> list[tuple[str, str, str]]:
-        """(column, lower-cased, where) once per column name: where is its table, or the first and a count."""
-        if self._distinct is None:
-            owners: dict[str, list[str]] = {}
-            for col, table in self.all_columns():
-                owners.setdefault(col, []).append(table)
-            self._distinct = [
-                (col, col.lower(), ts[0] if len(ts) == 1 else f"{ts[0]} +{len(ts) - 1} tables")
-                for col, ts in owners.items()
-            ]
-        return self._distinct
-
-    @classmethod
-    def of(cls, schema) -> SchemaIndex:
-        if schema is None:
-            return cls()
-        if isinstance(schema, SchemaIndex):
-            return schema
-        if hasattr(schema, "tables") and not isinstance(schema, dict):  # nichelm.assistant.schema.Schema
-            # Schema objects are immutable, so the index of the last few can be reused safely.
-            for held, index in _SCHEMA_INDEXES:
-                if held is schema:
-                    return index
-            index = cls._from_schema(schema)
-            _SCHEMA_INDEXES.insert(0, (schema, index))
-            del _SCHEMA_INDEXES[4:]
-            return index
-        return cls(TableInfo(name, _columns_of(cols)) for name, cols in schema.items())
-
-    @classmethod
-    def _from_schema(cls, schema) -> SchemaIndex:
-        return cls(
-                TableInfo(
-                    t.name,
-                    tuple(ColumnInfo(c.name, c.type or "") for c in t.columns),
-                    tuple((tuple(fk.columns), fk.ref_table, tuple(fk.ref_columns)) for fk in t.foreign_keys),
-                )
-                for t in schema.tables
-            )
-
-
-_SCHEMA_INDEXES: list[tuple[object, SchemaIndex]] = []
-
-
-def _columns_of(cols) -> tuple[ColumnInfo, ...]:
-    if isinstance(cols, dict):
-        return tuple(ColumnInfo(str(k), str(v or "")) for k, v in cols.items())
-    out = []
-    for c in cols or ():
-        if isinstance(c, str):
-            out.append(ColumnInfo(c))
-        elif isinstance(c, (tuple, list)):
-            out.append(ColumnInfo(str(c[0]), str(c[1] or "") if len(c) > 1 else ""))
-        else:
-            out.append(ColumnInfo(str(c)))
-    return tuple(out)
-
-
-# ---------------------------------------------------------------------------------------------- lexer
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<lcomment>--[^\n]*)
-  | (?P<bcomment>/\*(?:.*?\*/|.*\Z))
-  | (?P<string>'(?:[^']|'')*'|'(?:[^']|'')*\Z)
-  | (?P<qident>"(?:[^"]|"")*"|"(?:[^"]|"")*\Z|`(?:[^`]|``)*`|`(?:[^`]|``)*\Z|\[[^\]]*\]|\[[^\]]*\Z)
-  | (?P<number>0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)
-  | (?P<word>[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)
-  | (?P<param>[?:@$][\w]*)
-  | (?P<op>\|\||<<|>>|<=|>=|==|!=|<>|->>|->|.)
-    """,
-    re.DOTALL | re.VERBOSE,
-)
-
-_CLOSERS = {'"': '"', "`": "`", "[": "]"}
-
-
-class Tok:
-    __slots__ = ("end", "kind", "start", "text", "upper")
-
-    def __init__(self, kind: str, text: str, start: int, end: int):
-        self.kind = kind
-        self.text = text
-        self.start = start
-        self.end = end
-        self.upper = text.upper() if kind == "word" else ""
-
-    @property
-    def value(self) -> str:
-        """The identifier's name: unquoted for quoted identifiers."""
-        if self.kind == "qident":
-            body = self.text[1:]
-            closer = _CLOSERS[self.text[0]]
-            if body.endswith(closer) and len(self.text) > 1:
-                body = body[:-1]
-            return body.replace(closer * 2, closer) if closer != "]" else body
-        return self.text
-
-    @property
-    def terminated(self) -> bool:
-        if self.kind == "string":
-            return len(self.text) >= 2 and self.text.endswith("'") and _balanced(self.text, "'")
-        if self.kind == "qident":
-            c = _CLOSERS[self.text[0]]
-            return len(self.text) >= 2 and self.text.endswith(c) and (c == "]" or _balanced(self.text, c))
-        if self.kind == "bcomment":
-            return len(self.text) >= 4 and self.text.endswith("*/")
-        return True
-
-    def __repr__(self) -> str:  # for debugging and test failure messages
-        return f"Tok({self.kind},{self.text!r})"
-
-
-def _balanced(text: str, q: str) -> bool:
-    # A quoted token is closed when its quote characters pair up (doubled quotes are escapes).
-    return text.count(q) % 2 == 0
-
-
-def tokenize(text: str) -> list[Tok]:
-    """All tokens of *text*, comments included, whitespace dropped."""
-    out = []
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "ws":
-            continue
-        out.append(Tok(kind, m.group(), m.start(), m.end()))
-    return out
+# Keywords after which an operand (column, function, literal) is expected.
+_OPERAND_AFTER = frozenset({
+    "AND", "OR", "NOT", "LIKE", "GLOB", "REGEXP", "MATCH", "IS", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE",
+    "DISTINCT", "ALL", "ESCAPE", "ON", "WHERE", "HAVING", "BY", "SELECT", "SET", "RETURNING", "LIMIT",
+    "OFFSET", "IN", "EXISTS", "FILTER", "VALUES",
+})
+_CLAUSES = frozenset({
+    "SELECT", "FROM", "JOIN", "WHERE", "ON", "USING", "HAVING", "BY", "SET", "INTO", "UPDATE", "TABLE",
+    "VIEW", "INDEX", "TRIGGER", "VALUES", "LIMIT", "OFFSET", "RETURNING", "PRAGMA", "WITH", "WINDOW",
+    "UNION", "INTERSECT", "EXCEPT",
+})
 
 
 # ------------------------------------------------------------------------------------ context objects
-
-
-@dataclass(frozen=True)
-class TableRef:
-    """A table source in scope: a real table, a CTE, a subquery or a table-valued function."""
-
-    name: str
-    alias: str | None = None
-    kind: str = "table"  # "table" | "cte" | "subquery" | "function"
-    columns: tuple[str, ...] | None = None  # known from the SQL text (CTE, subquery); None: from the schema
-    start: int = 0  # offset of the source in the text (orders refs; the last one before ON was just joined)
-
-    @property
-    def ref_name(self) -> str:
-        return self.alias or self.name
 
 
 @dataclass(frozen=True)
@@ -279,93 +132,6 @@ class Completion(NamedTuple):
     @property
     def display(self) -> str:  # alias: what prompt-toolkit calls the shown label
         return self.label
-
-
-# ------------------------------------------------------------------------------------- group structure
-
-
-class Group:
-    """A parenthesised part of a statement (or the whole statement as the root)."""
-
-    __slots__ = ("close_tok", "items", "open_tok", "parent")
-
-    def __init__(self, parent: Group | None, open_tok: Tok | None):
-        self.items: list = []
-        self.parent = parent
-        self.open_tok = open_tok
-        self.close_tok: Tok | None = None
-
-    @property
-    def start(self) -> int:
-        return self.open_tok.start if self.open_tok else 0
-
-    @property
-    def end(self) -> int:
-        return self.close_tok.end if self.close_tok else 1 << 62
-
-    @property
-    def kind(self) -> str:
-        return "group"
-
-    def first_word(self) -> str:
-        for it in self.items:
-            return it.upper if isinstance(it, Tok) else ""
-        return ""
-
-    @property
-    def is_query(self) -> bool:
-        return self.parent is None or self.first_word() in ("SELECT", "WITH", "VALUES")
-
-
-def _build_groups(toks: list[Tok]) -> Group:
-    root = Group(None, None)
-    cur = root
-    for t in toks:
-        if t.kind == "op" and t.text == "(":
-            g = Group(cur, t)
-            cur.items.append(g)
-            cur = g
-        elif t.kind == "op" and t.text == ")":
-            if cur.parent is not None:
-                cur.close_tok = t
-                cur = cur.parent
-            # an unmatched ')' is ignored: completion must work on broken input
-        else:
-            cur.items.append(t)
-    return root
-
-
-def _is_word(it, *words: str) -> bool:
-    return isinstance(it, Tok) and it.kind == "word" and (not words or it.upper in words)
-
-
-def _is_op(it, *ops: str) -> bool:
-    return isinstance(it, Tok) and it.kind == "op" and (not ops or it.text in ops)
-
-
-def _is_name(it) -> bool:
-    """A table/column/alias name: a quoted identifier or a word that is not a structural keyword."""
-    if not isinstance(it, Tok):
-        return False
-    return it.kind == "qident" or (it.kind == "word" and it.upper not in _STRUCTURAL)
-
-
-_JOIN_WORDS = frozenset({"LEFT", "RIGHT", "FULL", "INNER", "OUTER", "CROSS", "NATURAL"})
-_STRUCTURAL = RESERVED | _JOIN_WORDS | {"OFFSET", "WINDOW", "INDEXED", "RECURSIVE", "MATERIALIZED"}
-_FROM_END = frozenset({"WHERE", "GROUP", "ORDER", "HAVING", "LIMIT", "WINDOW", "UNION", "INTERSECT",
-                       "EXCEPT", "RETURNING", "SET", "VALUES", "SELECT", "DEFAULT", "ON", "USING"})
-_COMPOUND = frozenset({"UNION", "INTERSECT", "EXCEPT"})
-# Keywords after which an operand (column, function, literal) is expected.
-_OPERAND_AFTER = frozenset({
-    "AND", "OR", "NOT", "LIKE", "GLOB", "REGEXP", "MATCH", "IS", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE",
-    "DISTINCT", "ALL", "ESCAPE", "ON", "WHERE", "HAVING", "BY", "SELECT", "SET", "RETURNING", "LIMIT",
-    "OFFSET", "IN", "EXISTS", "FILTER", "VALUES",
-})
-_CLAUSES = frozenset({
-    "SELECT", "FROM", "JOIN", "WHERE", "ON", "USING", "HAVING", "BY", "SET", "INTO", "UPDATE", "TABLE",
-    "VIEW", "INDEX", "TRIGGER", "VALUES", "LIMIT", "OFFSET", "RETURNING", "PRAGMA", "WITH", "WINDOW",
-    "UNION", "INTERSECT", "EXCEPT",
-})
 
 
 # ------------------------------------------------------------------------------------------- analysis
@@ -418,42 +184,22 @@ def analyse(text: str, cursor: int | None = None, schema=None) -> CursorContext:
                 hi = i
                 break
     stmt = sig[lo:hi]
-    root = _build_groups(stmt)
-    path = _path_to(root, start)
-    ctes = _collect_ctes(path, index)
+    root = build_groups(stmt)
+    path = path_to(root, start)
+    ctes = collect_ctes(path, index)
     suggestions = _suggest(path, start, index, ctes)
     return CursorContext(prefix, start, quoted, tuple(suggestions), tuple(ctes))
 
 
-def _path_to(root: Group, pos: int) -> list[Group]:
-    """Groups from the root down to the innermost one whose parentheses enclose *pos*."""
-    path = [root]
-    g = root
-    while True:
-        for it in g.items:
-            if isinstance(it, Group) and it.open_tok.end <= pos and (
-                it.close_tok is None or pos <= it.close_tok.start
-            ):
-                g = it
-                path.append(g)
-                break
-        else:
-            return path
-
-
-def _before(g: Group, pos: int) -> list:
-    return [it for it in g.items if (it.close_tok.end if isinstance(it, Group) and it.close_tok
-                                      else (it.end if isinstance(it, Tok) else 1 << 62)) <= pos]
-
 
 def _suggest(path: list[Group], pos: int, index: SchemaIndex, ctes: list[TableRef]) -> list[Suggestion]:
     g = path[-1]
-    before = _before(g, pos)
+    before = items_before(g, pos)
     query = next(q for q in reversed(path) if q.is_query)
-    scope = _scope(path, pos, index, ctes)
+    scope = scope_at(path, pos, index, ctes)
 
     # `alias.` / `table.` / `main.`
-    if len(before) >= 2 and _is_op(before[-1], ".") and before[-1].end == pos and isinstance(before[-2], Tok) \
+    if len(before) >= 2 and is_op(before[-1], ".") and before[-1].end == pos and isinstance(before[-2], Tok) \
             and before[-2].kind in ("word", "qident"):
         qual = before[-2].value
         clause = _clause(before[:-2])
@@ -473,18 +219,18 @@ def _suggest(path: list[Group], pos: int, index: SchemaIndex, ctes: list[TableRe
     prev = before[-1]
     clause = _clause(before)
     word = clause.upper if clause is not None else ""
-    if _is_word(prev, "AS") and word != "CAST":
+    if is_word(prev, "AS") and word != "CAST":
         return []  # naming an alias or a CTE
     if word == "WITH" or (word == "" and g.first_word() == "WITH"):
         return []  # naming a CTE
     if word in ("FROM", "JOIN"):
-        if prev is clause or _is_op(prev, ","):
+        if prev is clause or is_op(prev, ","):
             return [Suggestion("table")]
-        if _is_word(prev) and prev.upper in _JOIN_WORDS:
+        if is_word(prev) and prev.upper in JOIN_WORDS:
             return [Suggestion("keyword", words=("JOIN", "OUTER JOIN"))]
         return [Suggestion("keyword", words=AFTER_TABLE_KEYWORDS)]
     if word in ("INTO", "UPDATE") or (word == "TABLE" and query.first_word() != "CREATE"):
-        if prev is clause or _is_word(prev, "OR", "IF", "EXISTS", "ROLLBACK", "ABORT", "REPLACE", "FAIL",
+        if prev is clause or is_word(prev, "OR", "IF", "EXISTS", "ROLLBACK", "ABORT", "REPLACE", "FAIL",
                                       "IGNORE") and word != "INTO":
             return [Suggestion("table")]
         if prev is clause:
@@ -500,7 +246,7 @@ def _suggest(path: list[Group], pos: int, index: SchemaIndex, ctes: list[TableRe
         return [Suggestion("keyword", words=AFTER_TABLE_KEYWORDS)]
     if word in ("LIMIT", "OFFSET"):
         return [Suggestion("keyword", words=("OFFSET",))] if prev is not clause else []
-    if word in _COMPOUND:
+    if word in COMPOUND:
         return [Suggestion("keyword", words=("SELECT", "ALL", "VALUES"))]
 
     if word == "":
@@ -509,7 +255,7 @@ def _suggest(path: list[Group], pos: int, index: SchemaIndex, ctes: list[TableRe
     if _operand_expected(before, clause):
         out = []
         if word == "ON" and prev is clause:
-            joined = _just_joined(scope, clause.start)
+            joined = just_joined(scope, clause.start)
             if joined is not None:
                 out.append(Suggestion("join", tuple(r for r in scope if r.start <= clause.start)))
         return out + _expression(scope)
@@ -548,7 +294,7 @@ def _operand_expected(before: list, clause: Tok) -> bool:
         if prev.text == "*":
             # `SELECT *` / `, *` is the star column, not multiplication.
             p2 = before[-2] if len(before) >= 2 else None
-            return not (p2 is None or _is_word(p2, "SELECT", "DISTINCT", "ALL") or _is_op(p2, ",", "."))
+            return not (p2 is None or is_word(p2, "SELECT", "DISTINCT", "ALL") or is_op(p2, ",", "."))
         return prev.text not in (")",)
     if prev.kind == "word":
         return prev.upper in _OPERAND_AFTER
@@ -561,218 +307,33 @@ def _suggest_in_parens(path: list[Group], before: list, scope, index: SchemaInde
     pos_in_parent = parent.items.index(g)
     ahead = parent.items[pos_in_parent - 1] if pos_in_parent else None
     ahead2 = parent.items[pos_in_parent - 2] if pos_in_parent >= 2 else None
-    expecting = not before or _is_op(before[-1], ",")
+    expecting = not before or is_op(before[-1], ",")
     clause = _clause(parent.items[:pos_in_parent])
     stmt_first = path[0].first_word()
 
     if isinstance(ahead, Tok) and ahead.kind == "word" and ahead.text.lower() in TABLE_PRAGMAS and \
             stmt_first == "PRAGMA":
         return [Suggestion("table")] if not before else []
-    if _is_name(ahead) and clause is not None and clause.upper in ("INTO", "INDEX", "ON", "TABLE"):
+    if is_name(ahead) and clause is not None and clause.upper in ("INTO", "INDEX", "ON", "TABLE"):
         if clause.upper == "TABLE" and stmt_first == "CREATE":
             return []  # column definitions of a new table
         # INSERT INTO t (a, b, |) or CREATE INDEX i ON t (|): columns of that table only.
         ref = TableRef(ahead.value, None, "table", None, ahead.start)
         return [Suggestion("column", (ref,))] if expecting else []
-    if _is_word(ahead, "USING"):
+    if is_word(ahead, "USING"):
         return [Suggestion("column", scope)] if expecting else []
-    if _is_word(ahead, "CAST") and before and _is_word(before[-1], "AS"):
+    if is_word(ahead, "CAST") and before and is_word(before[-1], "AS"):
         return [Suggestion("keyword", words=("INTEGER", "TEXT", "REAL", "NUMERIC", "BLOB"))]
-    if before and _is_word(before[-1], "AS"):
+    if before and is_word(before[-1], "AS"):
         return []
-    if _is_word(ahead, "AS") and ahead2 is not None and stmt_first == "WITH":
+    if is_word(ahead, "AS") and ahead2 is not None and stmt_first == "WITH":
         return []
     # Function arguments, IN lists, VALUES rows, bracketed expressions.
     if not before or _operand_expected(before, None):
-        extra = ("SELECT",) if (not before and (_is_word(ahead, "IN", "EXISTS") or ahead is None
-                                                 or _is_op(ahead))) else ()
+        extra = ("SELECT",) if (not before and (is_word(ahead, "IN", "EXISTS") or ahead is None
+                                                 or is_op(ahead))) else ()
         return _expression(scope, extra)
     return [Suggestion("keyword", words=AFTER_OPERAND_KEYWORDS)]
-
-
-# ---------------------------------------------------------------------------------------------- scope
-
-
-def _collect_ctes(path: list[Group], index: SchemaIndex) -> list[TableRef]:
-    ctes: list[TableRef] = []
-    for g in path:
-        if g.is_query and g.first_word() == "WITH":
-            defs, _ = _split_with(g)
-            for name_tok, cols_group, body in defs:
-                if cols_group is not None:
-                    cols = tuple(it.value for it in cols_group.items if _is_name(it) or _is_word(it))
-                elif body is not None:
-                    cols = _output_columns(body, index, ctes, depth=0)
-                else:
-                    cols = ()
-                ctes.append(TableRef(name_tok.value, None, "cte", cols, name_tok.start))
-    return ctes
-
-
-def _split_with(g: Group) -> tuple[list, list]:
-    """CTE definitions (name, column group, body group) and the items of the main statement."""
-    items = g.items
-    i = 1
-    if i < len(items) and _is_word(items[i], "RECURSIVE"):
-        i += 1
-    defs = []
-    while i < len(items) and _is_name(items[i]):
-        name = items[i]
-        i += 1
-        cols = None
-        if i < len(items) and isinstance(items[i], Group):
-            cols = items[i]
-            i += 1
-        if i < len(items) and _is_word(items[i], "AS"):
-            i += 1
-        while i < len(items) and _is_word(items[i], "NOT", "MATERIALIZED"):
-            i += 1
-        body = None
-        if i < len(items) and isinstance(items[i], Group):
-            body = items[i]
-            i += 1
-        defs.append((name, cols, body))
-        if i < len(items) and _is_op(items[i], ","):
-            i += 1
-        else:
-            break
-    return defs, items[i:]
-
-
-def _core_items(g: Group, pos: int | None = None) -> list:
-    """The items of the SELECT core of *g* that holds *pos* (the first core when *pos* is None)."""
-    items = _split_with(g)[1] if g.first_word() == "WITH" else g.items
-    cores: list[list] = [[]]
-    for it in items:
-        if _is_word(it, *_COMPOUND):
-            cores.append([])
-        else:
-            cores[-1].append(it)
-    chosen = cores[0]
-    if pos is not None:
-        for core in cores:
-            if core and core[0].start <= pos:
-                chosen = core
-    return chosen
-
-
-def _table_refs(items: list, index: SchemaIndex, ctes: list[TableRef], depth: int) -> list[TableRef]:
-    """Table sources named in FROM/JOIN/UPDATE/INTO at this level of a query."""
-    refs: list[TableRef] = []
-    cte_by = {c.name.lower(): c for c in ctes}
-    expect = False
-    in_from = False
-    i = 0
-    n = len(items)
-    while i < n:
-        it = items[i]
-        if _is_word(it):
-            u = it.upper
-            if u in ("FROM", "JOIN", "UPDATE", "INTO"):
-                expect, in_from = True, u in ("FROM", "JOIN")
-                i += 1
-                continue
-            if u in _FROM_END:
-                expect = False
-                in_from = in_from and u in ("ON", "USING")
-                i += 1
-                continue
-            if expect and u in ("OR", "ROLLBACK", "ABORT", "REPLACE", "FAIL", "IGNORE") and not refs[-1:]:
-                i += 1
-                continue
-        if _is_op(it, ",") and in_from and not expect:
-            expect = True
-            i += 1
-            continue
-        if expect and (_is_name(it) or isinstance(it, Group)):
-            start = it.start
-            if isinstance(it, Group):
-                cols = _output_columns(it, index, ctes, depth + 1) if depth < 4 else ()
-                ref_name, kind = "(subquery)", "subquery"
-                i += 1
-            else:
-                name = it.value
-                i += 1
-                if i + 1 < n and _is_op(items[i], ".") and _is_name(items[i + 1]):
-                    name = items[i + 1].value  # schema-qualified: main.orders
-                    i += 2
-                kind, cols = "table", None
-                if i < n and isinstance(items[i], Group):
-                    kind, cols = "function", TABLE_FUNCTIONS.get(name.lower(), ())
-                    i += 1
-                elif name.lower() in cte_by:  # a CTE shadows a table of the same name
-                    kind, cols = "cte", cte_by[name.lower()].columns
-                ref_name = name
-            if i < n and _is_word(items[i], "AS"):
-                i += 1
-            alias = None
-            if i < n and _is_name(items[i]):
-                alias = items[i].value
-                i += 1
-            refs.append(TableRef(ref_name, alias, kind, cols, start))
-            expect = False
-            continue
-        i += 1
-    return refs
-
-
-def _scope(path: list[Group], pos: int, index: SchemaIndex, ctes: list[TableRef]) -> tuple[TableRef, ...]:
-    """Tables visible at *pos*: the innermost query's sources first, then enclosing queries' ones."""
-    refs: list[TableRef] = []
-    seen: set[str] = set()
-    for g in reversed(path):
-        if not g.is_query:
-            continue
-        for r in _table_refs(_core_items(g, pos), index, ctes, 0):
-            key = r.ref_name.lower()
-            if key not in seen:
-                seen.add(key)
-                refs.append(r)
-    return tuple(refs)
-
-
-def _output_columns(g: Group, index: SchemaIndex, ctes: list[TableRef], depth: int) -> tuple[str, ...]:
-    """Column names a SELECT in parentheses yields (aliases, plain columns, expanded stars)."""
-    items = _core_items(g)
-    if not items or not _is_word(items[0], "SELECT"):
-        return ()
-    select_items: list[list] = [[]]
-    for it in items[1:]:
-        if _is_word(it) and it.upper in ("FROM", "WHERE", "GROUP", "ORDER", "LIMIT", "HAVING", "WINDOW"):
-            break
-        if _is_op(it, ","):
-            select_items.append([])
-        elif not (_is_word(it, "DISTINCT", "ALL") and not select_items[-1] and len(select_items) == 1):
-            select_items[-1].append(it)
-    refs = None
-    out: list[str] = []
-    for sel in select_items:
-        if not sel:
-            continue
-        last = sel[-1]
-        if _is_op(last, "*"):
-            if refs is None:
-                refs = _table_refs(items, index, ctes, depth)
-            qual = sel[0].value if len(sel) == 3 and _is_op(sel[1], ".") else None
-            for r in refs:
-                if qual is None or r.ref_name.lower() == qual.lower():
-                    out.extend(_ref_columns(r, index))
-        elif len(sel) >= 2 and _is_name(last) and (_is_word(sel[-2], "AS") or len(sel) != 3
-                                                    or not _is_op(sel[-2], ".")) or _is_name(last) or (len(sel) == 1 and _is_word(last)):
-            out.append(last.value)
-    return tuple(out)
-
-
-def _ref_columns(ref: TableRef, index: SchemaIndex) -> tuple[str, ...]:
-    if ref.columns is not None:
-        return ref.columns
-    t = index.table(ref.name)
-    return t.column_names if t else ()
-
-
-def _just_joined(scope: tuple[TableRef, ...], on_pos: int) -> TableRef | None:
-    cands = [r for r in scope if r.start < on_pos]
-    return max(cands, key=lambda r: r.start) if len(cands) >= 2 else None
 
 
 # -------------------------------------------------------------------------------------------- ranking
@@ -931,8 +492,8 @@ def _q(name: str) -> str:
 
 def _links(x: TableRef, y: TableRef, index: SchemaIndex):
     tx, ty = index.table(x.name), index.table(y.name)
-    cx = _ref_columns(x, index)
-    cy = _ref_columns(y, index)
+    cx = ref_columns(x, index)
+    cy = ref_columns(y, index)
     found = []
     for (t, a, b) in ((tx, x, y), (ty, y, x)):
         if t is None:
