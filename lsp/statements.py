@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_WORD = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_WORD = re.compile(r"[^\W\d]\w*")  # unicode letters too: SQLite allows them in names
 # A comment that is itself SQL (commented-out code) is not a question.
 _SQLISH = re.compile(r"^\s*(select|with|insert|update|delete|create|drop|alter|pragma|from|where|join)\b.*"
                      r"(\bfrom\b|\bset\b|\btable\b|\bvalues\b|[=(*,;])", re.I)
