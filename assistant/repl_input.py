@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .completion import tokenize
+from .sql_lexer import tokenize
 
 # A line whose first word is one of these runs as SQL; anything else is a question for the model.
 SQL_STARTS = frozenset({

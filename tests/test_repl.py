@@ -3,6 +3,7 @@ real tiny llama.cpp model, in-process (--local) and through a real daemon."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -262,8 +263,6 @@ def test_question_through_the_local_model(shop, home, tiny_model_path):
 
 
 def test_question_through_the_daemon(shop, home, tiny_model_path):
-    from nichelm.assistant.client import Client
-
     before = shop.read_bytes()
     child = start(shop, home, NICHELM_MODEL=str(tiny_model_path))
     try:
@@ -272,14 +271,12 @@ def test_question_through_the_daemon(shop, home, tiny_model_path):
         child.expect("backend: daemon")
         quit_(child)
     finally:
-        sock = home / "daemon.sock"
-        if sock.exists():
-            with Client(sock, autostart=False) as c:
-                c.shutdown()
+        _stop_daemon(home)
     assert shop.read_bytes() == before
 
 
-def test_ctrl_c_cancels_a_generation_and_the_shell_goes_on(tmp_path, home, tiny_model_path):
+@pytest.mark.parametrize("backend", ["local", "daemon"])
+def test_ctrl_c_cancels_a_generation_and_the_shell_goes_on(tmp_path, home, tiny_model_path, backend):
     # A wide schema makes the prompt long enough that the generation is still running at Ctrl-C.
     path = tmp_path / "shop.sqlite"
     con = sqlite3.connect(path)
@@ -288,16 +285,38 @@ def test_ctrl_c_cancels_a_generation_and_the_shell_goes_on(tmp_path, home, tiny_
         con.execute(f"CREATE TABLE table_number_{i} (id INTEGER PRIMARY KEY, {cols})")
     con.commit()
     con.close()
-    child = spawn([str(path), "--local", "--model", str(tiny_model_path)], home)
-    child.expect("shop>")
-    child.sendline("which rows of table number 7 have the largest attribute 3?")
-    child.expect("generating SQL")
-    child.sendintr()
-    child.expect("generation cancelled", timeout=GEN_TIMEOUT)
-    child.expect("shop>", timeout=GEN_TIMEOUT)
-    child.sendline("SELECT 'alive' AS s;")
-    child.expect("alive")
-    quit_(child)
+    extra = ["--local"] if backend == "local" else []
+    child = spawn([str(path), *extra, "--model", str(tiny_model_path)], home)
+    try:
+        child.expect("shop>")
+        if backend == "daemon":
+            child.sendline(".model")  # start the daemon and load the model first
+            child.expect("backend: daemon", timeout=GEN_TIMEOUT)
+        child.sendline("which rows of table number 7 have the largest attribute 3?")
+        child.expect("generating SQL")
+        child.sendintr()
+        child.expect("generation cancelled", timeout=GEN_TIMEOUT)
+        child.expect("shop>", timeout=GEN_TIMEOUT)
+        child.sendline("SELECT 'alive' AS s;")
+        child.expect("alive")
+        if backend == "daemon":  # the daemon is not wedged by the cancelled request
+            from nichelm.assistant.client import Client
+
+            with Client(home / "daemon.sock", autostart=False) as c:
+                assert c.health()["status"] == "ok"
+        quit_(child)
+    finally:
+        _stop_daemon(home)
+
+
+def _stop_daemon(home: Path) -> None:
+    from nichelm.assistant.client import Client
+    from nichelm.assistant.errors import NicheError
+
+    sock = home / "daemon.sock"
+    if sock.exists():
+        with contextlib.suppress(NicheError), Client(sock, autostart=False) as c:  # NicheError: already gone
+            c.shutdown()
 
 
 def test_no_argument_opens_the_demo_database(home):
