@@ -231,3 +231,11 @@ def write(path: str | Path, records: list[dict]) -> None:
     with p.open("w", encoding="utf-8") as f:
         for r in records:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def augment_records(data_opts) -> list[dict]:
+    """The build-data hook: DataOptions.augment generated pairs as training records."""
+    opts = AugmentOptions(spider_dir=data_opts.spider_dir, seed=data_opts.seed, target=data_opts.augment,
+                          example_values=data_opts.example_values)
+    pairs, _ = generate(opts)
+    return to_records(pairs, opts, schema_budget=data_opts.schema_budget)

@@ -19,7 +19,7 @@ def _build_data(a) -> int:
     from .dataset import DataOptions, build, val_path_for, write_jsonl
 
     opts = DataOptions(spider_dir=a.spider_dir, max_seq_len=a.max_seq_len, seed=a.seed,
-                       val_fraction=a.val_fraction, example_values=a.example_values)
+                       val_fraction=a.val_fraction, example_values=a.example_values, augment=a.augment)
     tok = None
     if a.tokenizer:
         tok = load_tokenizer(resolve_base(a.tokenizer, a.gguf_file))
@@ -30,6 +30,20 @@ def _build_data(a) -> int:
     write_jsonl(a.out, train)
     write_jsonl(val_path_for(a.out), val)
     summary = {"out": str(a.out), "val_out": str(val_path_for(a.out)), "options": vars(opts), **report.to_json()}
+    with open(str(a.out) + ".report.json", "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _augment(a) -> int:
+    from .augment import AugmentOptions, generate, to_records, write
+
+    opts = AugmentOptions(spider_dir=a.spider_dir, seed=a.seed, target=a.target, example_values=a.example_values,
+                          db_ids=a.db or None)
+    pairs, report = generate(opts)
+    write(a.out, to_records(pairs, opts))
+    summary = {"out": str(a.out), **report.to_json()}
     with open(str(a.out) + ".report.json", "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
@@ -74,7 +88,18 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--seed", type=int, default=1234)
     b.add_argument("--val-fraction", type=float, default=0.03, help="share of train databases held out")
     b.add_argument("--example-values", type=int, default=0, help="example values per column in the schema")
+    b.add_argument("--augment", type=int, default=0, metavar="N",
+                   help="add N generated SQLite-idiom pairs (see `augment`); 0 = Spider only")
     b.set_defaults(func=_build_data)
+
+    g = sub.add_parser("augment", help="generated SQLite-idiom pairs over Spider train databases -> JSONL")
+    g.add_argument("--out", required=True)
+    g.add_argument("--spider-dir", default=None)
+    g.add_argument("--target", type=int, default=3000, help="pairs wanted in total")
+    g.add_argument("--seed", type=int, default=1234)
+    g.add_argument("--example-values", type=int, default=0, help="as build-data: must match the main set")
+    g.add_argument("--db", action="append", help="only this train database (repeatable)")
+    g.set_defaults(func=_augment)
 
     t = sub.add_parser("train", help="train a LoRA adapter")
     t.add_argument("--config", required=True, help="YAML file or shipped name (lora_h100, qlora_24gb, tiny_cpu)")

@@ -37,6 +37,7 @@ class DataOptions:
     val_fraction: float = 0.03  # share of train *databases* held out for validation
     example_values: int = 0  # example values per column in the schema text (0 = none)
     schema_budget: int = DEFAULT_SCHEMA_BUDGET  # same default budget as inference
+    augment: int = 0  # generated SQLite-idiom pairs to add (training/augment.py); 0 = none
 
     def __post_init__(self):
         if self.max_seq_len < 64:
@@ -53,6 +54,7 @@ class BuildReport:
     denylisted: int = 0
     duplicates: int = 0
     too_long: int = 0
+    augmented: int = 0  # generated pairs added (before the length filter)
     train: int = 0
     val: int = 0
     train_dbs: int = 0
@@ -110,8 +112,12 @@ def build(opts: DataOptions, tokenizer=None) -> tuple[list[dict], list[dict], Bu
     report.duplicates = len(kept) - len(unique)
 
     records = []
-    for e in unique:
-        rec = make_record(e, opts)
+    aug = []
+    if opts.augment > 0:  # hook for training/augment.py: same prompt, same filters below
+        from .augment import augment_records
+        aug = augment_records(opts)
+    report.augmented = len(aug)
+    for rec in [make_record(e, opts) for e in unique] + aug:
         if tokenizer is not None:
             n = len(encode(tokenizer, rec["messages"]).input_ids)
             if n > opts.max_seq_len:
@@ -128,7 +134,8 @@ def build(opts: DataOptions, tokenizer=None) -> tuple[list[dict], list[dict], Bu
         n_val = max(1, n_val)
     val_dbs = set(rng.sample(dbs, n_val)) if n_val else set()
     train = [r for r in records if r["db_id"] not in val_dbs]
-    val = [r for r in records if r["db_id"] in val_dbs]
+    # Validation stays Spider-only so its loss is comparable with and without augmentation.
+    val = [r for r in records if r["db_id"] in val_dbs and r.get("source") != "augment"]
     rng.shuffle(train)
     rng.shuffle(val)
 
