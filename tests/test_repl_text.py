@@ -82,3 +82,37 @@ def test_result_table_truncated_fetch_and_wide_cells():
 ])
 def test_cell_text(value, shown):
     assert cell_text(value) == shown
+
+
+# ------------------------------------------------------------------------- the prompt-toolkit completer
+
+
+def _menu(text: str, cursor: int | None = None) -> list[tuple[str, int, str]]:
+    from nichelm.assistant.completion import SchemaIndex
+    from nichelm.assistant.repl_commands import COMMANDS
+    from nichelm.assistant.repl_completer import SqlCompleter
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    index = SchemaIndex.of({"orders": ["id", "customer_id", "total"], "customers": ["id", "name"]})
+    completer = SqlCompleter(lambda: index, COMMANDS)
+    doc = Document(text, len(text) if cursor is None else cursor)
+    return [(c.text, c.start_position, c.display_meta_text)
+            for c in completer.get_completions(doc, CompleteEvent(completion_requested=True))]
+
+
+def test_completer_sql_columns_with_replacement_range():
+    # exact prefix first, then the fuzzy match (c-u-s-T-O-mer_id)
+    assert _menu("SELECT o.to FROM orders o", 11) == [("total", -2, "orders.total"),
+                                                     ("customer_id", -2, "orders.customer_id")]
+
+
+def test_completer_dot_commands_and_schema_argument():
+    assert [t for t, _, _ in _menu(".sc")] == [".schema"]
+    assert [t for t, _, _ in _menu(".w")] == [".writes"]
+    assert _menu(".schema cu") == [("customers", -2, "table")]
+
+
+def test_completer_offers_names_inside_questions():
+    assert _menu("how many cu") == [("customers", -2, "table"), ("customer_id", -2, "column of orders")]
+    assert _menu("how many c") == []  # one letter is too little to guess from in English
