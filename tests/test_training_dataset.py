@@ -1,0 +1,108 @@
+"""Training data from the real Spider files: denylist enforced, no dev leakage, held-out databases,
+deterministic, and answer-only labels that decode to exactly the SQL plus the end-of-turn token."""
+
+from __future__ import annotations
+
+import pytest
+
+from nichelm.assistant.prompt import normalise_answer, training_messages
+from nichelm.training import spider_data
+from nichelm.training.dataset import DataOptions, build, check_records, read_jsonl, write_jsonl
+from nichelm.training.denylist import ECOMMERCE_DENYLIST, DenylistViolation
+
+try:
+    spider_data.spider_dir()
+    HAVE_SPIDER = True
+except spider_data.SpiderDataMissing:  # pragma: no cover
+    HAVE_SPIDER = False
+needs_spider = pytest.mark.skipif(not HAVE_SPIDER, reason="Spider data not present (set NICHELM_SPIDER_DIR)")
+
+
+@pytest.fixture(scope="module")
+def built():
+    if not HAVE_SPIDER:
+        pytest.skip("Spider data not present")
+    return build(DataOptions(seed=7, val_fraction=0.05))
+
+
+@needs_spider
+def test_denylist_and_dev_are_kept_out(built):
+    train, val, report = built
+    ids = {r["db_id"] for r in train + val}
+    assert not ids & ECOMMERCE_DENYLIST
+    assert report.denylisted > 1000  # many Spider questions are e-commerce-like: they must be counted out
+    dev = {(e.db_id, e.question) for e in spider_data.load_split("dev")}
+    assert not any((r["db_id"], r["question"]) for r in train + val if (r["db_id"], r["question"]) in dev)
+    assert report.train + report.val + report.duplicates + report.denylisted == report.source
+
+
+@needs_spider
+def test_validation_holds_out_whole_train_databases(built):
+    train, val, report = built
+    train_dbs, val_dbs = {r["db_id"] for r in train}, {r["db_id"] for r in val}
+    assert val and not train_dbs & val_dbs
+    assert val_dbs == set(report.val_dbs)
+    dev_dbs = {e.db_id for e in spider_data.load_split("dev")}
+    assert not val_dbs & dev_dbs
+
+
+@needs_spider
+def test_records_use_the_product_prompt(built):
+    rec = built[0][0]
+    schema_text = rec["messages"][0]["content"].split("Database schema:\n", 1)[1]
+    assert rec["messages"] == training_messages(schema_text, rec["question"], rec["query"])
+    assert rec["messages"][-1]["content"] == normalise_answer(rec["query"])
+
+
+@needs_spider
+def test_no_duplicates_and_deterministic(built):
+    train, val, _ = built
+    keys = [(r["db_id"], r["question"], r["messages"][-1]["content"]) for r in train + val]
+    assert len(keys) == len(set(keys))
+    again, _, _ = build(DataOptions(seed=7, val_fraction=0.05))
+    assert [r["question"] for r in again[:50]] == [r["question"] for r in train[:50]]
+
+
+@needs_spider
+def test_quality_gate_raises_on_slips(built, tmp_path):
+    rec = dict(built[0][0])
+    with pytest.raises(DenylistViolation):
+        check_records([rec, {**rec, "db_id": "store_1"}])
+    dev = spider_data.load_split("dev")[0]
+    with pytest.raises(ValueError, match="dev"):
+        check_records([{**rec, "db_id": dev.db_id, "question": dev.question}])
+    write_jsonl(tmp_path / "d.jsonl", [rec])
+    assert read_jsonl(tmp_path / "d.jsonl") == [rec]
+
+
+@pytest.fixture(scope="module")
+def smol_tokenizer(tiny_model_path):
+    pytest.importorskip("transformers")
+    from nichelm.training.base_model import load_tokenizer, resolve_base
+
+    return load_tokenizer(resolve_base(tiny_model_path))
+
+
+@pytest.mark.torch
+def test_labels_are_the_sql_and_the_end_token(smol_tokenizer):
+    from nichelm.training.tokens import IGNORE_INDEX, encode
+
+    msgs = training_messages("CREATE TABLE singer (id INT, age INT);", "How many singers are older than 30?",
+                             "select count(*)  from singer where age > 30")
+    enc = encode(smol_tokenizer, msgs)
+    answer = [t for t in enc.labels if t != IGNORE_INDEX]
+    assert smol_tokenizer.decode(answer) == "select count(*) from singer where age > 30;<|im_end|>"
+    assert enc.labels[: enc.prompt_len] == [IGNORE_INDEX] * enc.prompt_len
+    # The unlabelled part is exactly the inference prompt (what llama.cpp is given).
+    prompt = smol_tokenizer.apply_chat_template(msgs[:-1], tokenize=False, add_generation_prompt=True)
+    assert smol_tokenizer.decode(enc.input_ids[: enc.prompt_len]) == prompt
+    assert enc.input_ids[enc.prompt_len:] == answer
+
+
+@needs_spider
+@pytest.mark.torch
+def test_token_length_filter_drops_never_cuts(smol_tokenizer):
+    train, val, report = build(DataOptions(max_seq_len=300, val_fraction=0.0), smol_tokenizer)
+    assert report.too_long > 0 and not val
+    assert max(r["n_tokens"] for r in train) <= 300
+    assert report.tokens["train"]["max"] <= 300

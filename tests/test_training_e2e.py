@@ -1,0 +1,225 @@
+"""End to end on the CPU with a tiny random qwen2 model (real SmolLM2 tokenizer): train a LoRA through
+TRL/PEFT, resume, stop on a non-finite loss, convert the adapter to GGUF and check llama.cpp computes the
+same logits as PEFT, merge + quantize, and the transformers/llama.cpp parity report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.torch
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+pytest.importorskip("trl")
+pytest.importorskip("gguf")
+llama_cpp = pytest.importorskip("llama_cpp")
+
+from nichelm.assistant.prompt import training_messages  # noqa: E402
+from nichelm.convert.gguf_io import ConversionError, read_safetensors  # noqa: E402
+from nichelm.training.config import TrainConfig  # noqa: E402
+from nichelm.training.dataset import write_jsonl  # noqa: E402
+
+SCHEMA = "CREATE TABLE singer (\n  id INTEGER PRIMARY KEY,\n  name TEXT,\n  age INTEGER,\n  country TEXT\n);"
+QA = [
+    ("How many singers are there?", "SELECT count(*) FROM singer"),
+    ("List the names of all singers.", "SELECT name FROM singer"),
+    ("What is the average age of singers?", "SELECT avg(age) FROM singer"),
+    ("Which singers are older than 40?", "SELECT name FROM singer WHERE age > 40"),
+    ("How many singers come from France?", "SELECT count(*) FROM singer WHERE country = 'France'"),
+    ("Name the oldest singer.", "SELECT name FROM singer ORDER BY age DESC LIMIT 1"),
+    ("List the distinct countries.", "SELECT DISTINCT country FROM singer"),
+    ("How many singers per country?", "SELECT country, count(*) FROM singer GROUP BY country"),
+]
+ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+
+
+def _cfg(**kw) -> TrainConfig:
+    base = dict(lora_r=4, lora_alpha=8, lora_dropout=0.0, precision="fp32", learning_rate=5e-3, max_steps=2,
+                per_device_batch_size=2, gradient_accumulation_steps=1, warmup_ratio=0.0, logging_steps=1,
+                save_steps=1, save_total_limit=3, max_seq_len=512, dataloader_workers=0, seed=3)
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, tiny_model_path):
+    from nichelm.convert.hf_gguf import hf_dir_to_gguf
+    from nichelm.training.tiny import make_tiny_model
+
+    d = tmp_path_factory.mktemp("tiny")
+    model_dir = make_tiny_model(tiny_model_path, d / "hf")
+    gguf_path = hf_dir_to_gguf(model_dir, tiny_model_path, d / "tiny.gguf")
+    return model_dir, gguf_path
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    recs = [{"messages": training_messages(SCHEMA, q, s), "db_id": "toy", "question": q, "query": s} for q, s in QA]
+    write_jsonl(d / "train.jsonl", recs[:6])
+    write_jsonl(d / "train.val.jsonl", recs[6:])
+    return d / "train.jsonl"
+
+
+@pytest.fixture(scope="module")
+def trained(tiny, data, tmp_path_factory):
+    from nichelm.training.train import run
+
+    out = tmp_path_factory.mktemp("run")
+    metrics = run(_cfg(), data, tiny[1], out, device="cpu")  # the GGUF base, dequantized by transformers
+    return out, metrics
+
+
+def _llama_logits(model_path, ids, lora_path=None):
+    llm = llama_cpp.Llama(model_path=str(model_path), lora_path=str(lora_path) if lora_path else None, n_ctx=256,
+                          logits_all=True, verbose=False, n_threads=2)
+    try:
+        llm.eval(ids)
+        return np.array(llm.scores[: len(ids)])
+    finally:
+        llm.close()
+
+
+def _ids(model_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model_dir)("SELECT name FROM singer WHERE age > 30;",
+                                                    add_special_tokens=False)["input_ids"]
+
+
+def test_training_writes_adapter_metrics_and_plots(trained):
+    out, metrics = trained
+    assert metrics["status"] == "ok" and metrics["steps"] == 2
+    assert metrics["train_examples"] == 6 and metrics["val_examples"] == 2
+    for key in ("wall_time_s", "train_tokens_per_s", "final_loss", "final_token_accuracy", "gpu", "first_loss"):
+        assert key in metrics
+    assert np.isfinite(metrics["final_loss"]) and metrics["train_tokens_per_s"] > 0
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 2
+    for png in ("loss.png", "token_accuracy.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    cfg = json.loads((out / "adapter" / "adapter_config.json").read_text())
+    assert cfg["r"] == 4 and sorted(cfg["target_modules"]) == sorted(ALL)
+    tensors = read_safetensors(out / "adapter" / "adapter_model.safetensors")
+    assert len(tensors) == 2 * 7 * 2  # A and B for 7 projections in 2 layers
+    # PEFT starts lora_B at zero: a non-zero B means the optimizer really stepped.
+    assert any(np.abs(v).max() > 0 for k, v in tensors.items() if "lora_B" in k)
+
+
+def test_resume_from_checkpoint_through_the_cli(trained, data, tiny, tmp_path):
+    from nichelm.training import cli
+
+    out, _ = trained
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("\n".join(f"{k}: {json.dumps(v)}" for k, v in _cfg(max_steps=3).to_dict().items()))
+    rc = cli.main(["train", "--config", str(cfg_file), "--data", str(data), "--base", str(tiny[1]),
+                   "--out", str(out), "--resume", "--device", "cpu"])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["steps"] == 3 and metrics["resumed_from"].endswith("checkpoint-2")
+
+
+def test_non_finite_loss_stops_the_run(tiny, data, tmp_path):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from nichelm.training.train import NonFiniteLoss, run
+
+    bad = tmp_path / "nan-model"
+    model = AutoModelForCausalLM.from_pretrained(tiny[0])
+    with torch.no_grad():
+        model.model.norm.weight[0] = float("nan")
+    model.save_pretrained(bad)
+    AutoTokenizer.from_pretrained(tiny[0]).save_pretrained(bad)
+    with pytest.raises(NonFiniteLoss, match="step 1"):
+        run(_cfg(), data, bad, tmp_path / "out", device="cpu")
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["status"] == "non_finite_loss" and metrics["steps"] == 0
+    assert not (tmp_path / "out" / "adapter").exists()
+
+
+@pytest.fixture(scope="module")
+def random_adapter(tiny, tmp_path_factory):
+    """A LoRA with random A and B (a visible effect), saved in bf16 like a GPU run's."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    d = tmp_path_factory.mktemp("lora")
+    torch.manual_seed(1)
+    model = AutoModelForCausalLM.from_pretrained(tiny[0], dtype=torch.float32)
+    peft_model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, target_modules=ALL, init_lora_weights=False))
+    peft_model.to(torch.bfloat16).save_pretrained(d)
+    return d
+
+
+def _peft_logits(tiny, adapter_dir, ids):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(tiny[0], dtype=torch.float32)
+    model = PeftModel.from_pretrained(base, str(adapter_dir)).eval()
+    with torch.no_grad():
+        with_lora = model(input_ids=torch.tensor([ids])).logits[0].float().numpy()
+        with model.disable_adapter():
+            without = model(input_ids=torch.tensor([ids])).logits[0].float().numpy()
+    return with_lora, without
+
+
+def test_gguf_lora_matches_peft_in_llama_cpp(tiny, random_adapter, tmp_path):
+    from nichelm.convert.lora_gguf import convert_lora
+
+    ids = _ids(tiny[0])
+    ref, base = _peft_logits(tiny, random_adapter, ids)
+    assert np.abs(ref - base).max() > 0.1  # the adapter changes the output
+    for outtype, tol in (("f32", 2e-3), ("f16", 1e-2), ("q8_0", 5e-2)):
+        out = tmp_path / f"lora-{outtype}.gguf"
+        report = convert_lora(random_adapter, tiny[1], out, outtype)
+        assert report.tensors == 28 and report.alpha == 8.0
+        got = _llama_logits(tiny[1], ids, out)
+        assert np.abs(got - ref).max() < tol, outtype
+
+
+def test_lora_conversion_refuses_a_wrong_base(tiny, random_adapter, tiny_model_path, tmp_path):
+    from nichelm.convert.lora_gguf import convert_lora
+
+    with pytest.raises(ConversionError, match="not supported"):
+        convert_lora(random_adapter, tiny_model_path, tmp_path / "x.gguf")  # SmolLM2 is llama-arch
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    cfg = json.loads((random_adapter / "adapter_config.json").read_text())
+    (wrong / "adapter_config.json").write_text(json.dumps({**cfg, "r": 8}))
+    (wrong / "adapter_model.safetensors").write_bytes((random_adapter / "adapter_model.safetensors").read_bytes())
+    with pytest.raises(ConversionError, match="do not fit"):
+        convert_lora(wrong, tiny[1], tmp_path / "y.gguf")
+
+
+def test_merge_writes_f16_and_q4_k_m(tiny, random_adapter, tmp_path):
+    from nichelm.convert.merge import merge_to_gguf
+
+    ids = _ids(tiny[0])
+    ref, _ = _peft_logits(tiny, random_adapter, ids)
+    f16 = merge_to_gguf(random_adapter, tiny[1], tmp_path / "m-f16.gguf", qtype="F16", log=lambda *_: None)
+    assert np.abs(_llama_logits(f16["out"], ids) - ref).max() < 1e-2
+    q4 = merge_to_gguf(random_adapter, tiny[1], tmp_path / "m-q4.gguf", qtype="Q4_K_M", log=lambda *_: None)
+    assert q4["bytes"] < f16["bytes"] and not (tmp_path / "m-q4.f16.gguf").exists()
+    assert np.isfinite(_llama_logits(q4["out"], ids)).all()
+
+
+def test_parity_report(tiny, random_adapter, tmp_path):
+    from nichelm.convert.lora_gguf import convert_lora
+    from nichelm.convert.parity import run_parity, write_report
+    from nichelm.training import spider_data
+
+    try:
+        spider_data.spider_dir()
+    except spider_data.SpiderDataMissing:
+        pytest.skip("Spider data not present")
+    lora = tmp_path / "lora.gguf"
+    convert_lora(random_adapter, tiny[1], lora, "f32")
+    report = run_parity(tiny[1], random_adapter, lora, n=2, max_new_tokens=12, log=lambda *_: None)
+    write_report(report, tmp_path / "parity.json")
+    assert report["n"] == 2 and len(report["items"]) == 2
+    for key in ("sql_agreement", "execution_agreement", "transformers_exec_acc", "llama_cpp_exec_acc"):
+        assert 0.0 <= report[key] <= 1.0
+    assert json.loads((tmp_path / "parity.json").read_text())["n"] == 2
