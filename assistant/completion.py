@@ -65,6 +65,7 @@ from .sql_scope import (
     path_to,
     ref_columns,
     scope_at,
+    select_aliases,
 )
 from .sql_words import (
     AFTER_OPERAND_KEYWORDS,
@@ -258,6 +259,10 @@ def _suggest(path: list[Group], pos: int, index: SchemaIndex, ctes: list[TableRe
             joined = just_joined(scope, clause.start)
             if joined is not None:
                 out.append(Suggestion("join", tuple(r for r in scope if r.start <= clause.start)))
+        if word in ("BY", "HAVING"):
+            aliases = select_aliases(query, pos)
+            if aliases:
+                out.append(Suggestion("column", (TableRef("SELECT", None, "output", aliases),)))
         return out + _expression(scope)
     heads = _AFTER_OPERAND_HEADS.get(word, ())
     tail = AFTER_TABLE_KEYWORDS if word == "ON" else ()
@@ -458,7 +463,7 @@ def _column_candidates(sug: Suggestion, index: SchemaIndex, ctx: CursorContext):
 def _columns_with_types_raw(ref: TableRef, index: SchemaIndex):
     if ref.columns is not None:
         for c in ref.columns:
-            yield c, f"{ref.ref_name}.{c}"
+            yield c, "alias in SELECT" if ref.kind == "output" else f"{ref.ref_name}.{c}"
         return
     t = index.table(ref.name)
     if t is None:

@@ -410,3 +410,20 @@ def ref_columns(ref: TableRef, index: SchemaIndex) -> tuple[str, ...]:
 def just_joined(scope: tuple[TableRef, ...], on_pos: int) -> TableRef | None:
     cands = [r for r in scope if r.start < on_pos]
     return max(cands, key=lambda r: r.start) if len(cands) >= 2 else None
+
+
+def select_aliases(g: Group, pos: int) -> tuple[str, ...]:
+    """Names given with AS in the select list of the core of *g* holding *pos* (ORDER BY and HAVING
+    may use them)."""
+    items = _core_items(g, pos)
+    if not items or not is_word(items[0], "SELECT"):
+        return ()
+    out = []
+    prev = None
+    for it in items[1:]:
+        if is_word(it) and it.upper in ("FROM", "WHERE", "GROUP", "ORDER", "HAVING", "LIMIT", "WINDOW"):
+            break
+        if is_word(prev, "AS") and is_name(it):
+            out.append(it.value)
+        prev = it
+    return tuple(out)

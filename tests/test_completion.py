@@ -149,6 +149,15 @@ def test_cte_and_subquery_columns(marked, expected):
     assert labels(marked) == expected
 
 
+def test_select_aliases_in_order_by_and_having():
+    got = complete(*split("SELECT status, sum(total) AS revenue FROM orders GROUP BY status ORDER BY re§"), SCHEMA)
+    assert (got[0].label, got[0].detail) == ("revenue", "alias in SELECT")
+    got = labels("SELECT status, count(*) AS n FROM orders GROUP BY status HAVING §", kind="column")
+    assert got[0] == "n" and "total" in got
+    # not in WHERE: SQLite tolerates it there, but standard SQL (and most readers) do not
+    assert "n" not in labels("SELECT count(*) AS n FROM orders WHERE §", kind="column")
+
+
 def test_cte_names_offered_as_tables():
     got = labels("WITH recent AS (SELECT * FROM orders) SELECT * FROM §")
     assert got[0] == "recent"
