@@ -40,9 +40,8 @@ def merge_to_gguf(adapter_dir: str | Path, base: str | Path, out: str | Path, *,
 
     template_gguf: the GGUF whose metadata to copy; defaults to the base when the base is a GGUF."""
     import torch
-    from peft import PeftModel
-
     from nichelm.training.base_model import load_model, resolve_base
+    from peft import PeftModel
 
     t0 = time.monotonic()
     spec = resolve_base(base, gguf_file)

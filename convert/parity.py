@@ -58,10 +58,9 @@ def pick_examples(n: int, spider_dir=None, split: str = "dev"):
 class TransformersSide:
     def __init__(self, base, adapter_dir, gguf_file=None, max_new_tokens=256):
         import torch
-        from peft import PeftModel
-
         from nichelm.training.base_model import load_model, load_tokenizer, resolve_base
         from nichelm.training.tokens import end_token_id
+        from peft import PeftModel
 
         spec = resolve_base(base, gguf_file)
         self.tok = load_tokenizer(spec)

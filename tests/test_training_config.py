@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from nichelm.training.config import ALL_LINEAR, ConfigError, TrainConfig, load_config
 
 

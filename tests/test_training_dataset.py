@@ -4,7 +4,6 @@ deterministic, and answer-only labels that decode to exactly the SQL plus the en
 from __future__ import annotations
 
 import pytest
-
 from nichelm.assistant.prompt import normalise_answer, training_messages
 from nichelm.training import spider_data
 from nichelm.training.dataset import DataOptions, build, check_records, read_jsonl, write_jsonl

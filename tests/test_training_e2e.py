@@ -17,10 +17,10 @@ pytest.importorskip("trl")
 pytest.importorskip("gguf")
 llama_cpp = pytest.importorskip("llama_cpp")
 
-from nichelm.assistant.prompt import training_messages  # noqa: E402
-from nichelm.convert.gguf_io import ConversionError, read_safetensors  # noqa: E402
-from nichelm.training.config import TrainConfig  # noqa: E402
-from nichelm.training.dataset import write_jsonl  # noqa: E402
+from nichelm.assistant.prompt import training_messages
+from nichelm.convert.gguf_io import ConversionError, read_safetensors
+from nichelm.training.config import TrainConfig
+from nichelm.training.dataset import write_jsonl
 
 SCHEMA = "CREATE TABLE singer (\n  id INTEGER PRIMARY KEY,\n  name TEXT,\n  age INTEGER,\n  country TEXT\n);"
 QA = [
@@ -122,9 +122,8 @@ def test_resume_from_checkpoint_through_the_cli(trained, data, tiny, tmp_path):
 
 
 def test_non_finite_loss_stops_the_run(tiny, data, tmp_path):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from nichelm.training.train import NonFiniteLoss, run
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     bad = tmp_path / "nan-model"
     model = AutoModelForCausalLM.from_pretrained(tiny[0])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from nichelm.training import spider_data
 from nichelm.training.denylist import (
     ECOMMERCE_DENYLIST,
