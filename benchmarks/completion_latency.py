@@ -14,6 +14,7 @@ Target: <= 20 ms per call.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -87,7 +88,8 @@ def main() -> None:
     for fn in runs.values():  # warm up imports and regex caches
         measure(fn, 1)
     print(f"completion latency: {args.tables} tables x {args.columns} columns, {len(CASES)} cursor cases x "
-          f"{args.rounds} rounds; {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+          f"{args.rounds} rounds; {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}, Python {platform.python_version()}")
     print(f"{'what':<15} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'mean ms':>8}")
     for name, fn in runs.items():
         t = measure(fn, args.rounds)
