@@ -452,12 +452,23 @@ def _column_candidates(sug: Suggestion, index: SchemaIndex, ctx: CursorContext):
         return
     # No FROM yet: every column of the database once a letter is typed, so `SELECT na|` still helps.
     # Pre-filtered here with the same subsequence test the ranking uses: this list can be thousands long.
+    # At most GLOBAL_COLUMNS of them, prefix matches before fuzzy ones: past that, a menu is noise.
     if not ctx.prefix:
         return
-    match = re.compile(".*?".join(map(re.escape, ctx.prefix.lower()))).search
-    for col, low, detail in index.distinct_columns():
-        if match(low):
-            yield col, "column", detail, _ident(col, ctx)
+    p = ctx.prefix.lower()
+    entries = index.distinct_columns()
+    picked = [e for e in entries if e[1].startswith(p)]
+    if len(picked) > GLOBAL_COLUMNS:
+        picked = heapq.nsmallest(GLOBAL_COLUMNS, picked, key=lambda e: e[1])
+    elif len(picked) < GLOBAL_COLUMNS:
+        match = re.compile(".*?".join(map(re.escape, p))).search
+        fuzzy = [e for e in entries if not e[1].startswith(p) and match(e[1])]
+        picked += fuzzy[: GLOBAL_COLUMNS - len(picked)]
+    for col, _, detail in picked:
+        yield col, "column", detail, _ident(col, ctx)
+
+
+GLOBAL_COLUMNS = 200  # columns offered from the whole database before any FROM is typed
 
 
 def _columns_with_types_raw(ref: TableRef, index: SchemaIndex):

@@ -187,6 +187,17 @@ def test_columns_without_from_come_from_every_table():
     assert got[0].detail == "order_items"
 
 
+def test_columns_without_from_are_capped_prefix_first():
+    from nichelm.assistant.completion import GLOBAL_COLUMNS
+
+    big = {f"t{i}": [f"x_{i}_{j}" for j in range(10)] + [f"ax_{i}"] for i in range(40)}
+    cols = [c.label for c in complete("SELECT x", schema=big) if c.kind == "column"]
+    assert len(cols) == GLOBAL_COLUMNS and all(c.startswith("x_") for c in cols)
+    assert cols == sorted(cols)
+    few = [c.label for c in complete("SELECT ax_1", schema=big) if c.kind == "column"]
+    assert few[0] == "ax_1" and "ax_10" in few
+
+
 def test_statement_boundaries_limit_scope():
     cols = labels("SELECT * FROM customers; SELECT § FROM orders", kind="column")
     assert "email" not in cols and "total" in cols
