@@ -284,6 +284,8 @@ class Daemon:
 
     def _finish(self, job: Job, result: Any = None, error: BaseException | None = None) -> None:
         job.state = "done"
+        if self._running is job:
+            self._running = None  # before the reply, so a client's next health sees the model free
         with self._conns_lock:
             job.conn.jobs.pop(job.rid, None)
         if error is not None and job.cancel.is_set() and not isinstance(error, Cancelled):

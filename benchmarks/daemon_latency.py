@@ -1,0 +1,184 @@
+"""Daemon latency: cold start, then question -> SQL through the daemon with the schema cached and not.
+
+    python benchmarks/daemon_latency.py [--model NAME|PATH] [--dbs 5] [--per-db 6] [--out FILE.json]
+
+What it measures (all through the real daemon over its socket, client-side wall time):
+- cold start: `nichelm serve` process start -> first healthy answer (model loaded), and the model load
+  time the daemon reports;
+- cold: the first question on each database (schema read + the whole prompt evaluated);
+- uncached: questions round-robin over the databases, so every prompt differs from the previous one
+  from the schema on (the schema itself is in the daemon's SchemaCache, the KV cache has another DB);
+- cached: consecutive questions on one database, so llama.cpp reuses the schema prefix in its KV cache
+  and only evaluates the question (the case of a user asking questions in the REPL).
+Spider dev questions and databases; "exec match" compares result sets with the gold query's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+SPIDER = Path("/work/shared/data/spider")
+LOCAL_15B = Path("/work/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
+DEFAULT_DBS = ["concert_singer", "pets_1", "car_1", "flight_2", "employee_hire_evaluation"]
+
+
+def percentile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = (len(xs) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def pick_questions(spider: Path, dbs: list[str], per_db: int) -> dict[str, list[dict]]:
+    dev = json.loads((spider / "dev.json").read_text())
+    out: dict[str, list[dict]] = defaultdict(list)
+    for ex in dev:
+        db = ex["db_id"]
+        if db in dbs and len(out[db]) < per_db and (spider / "database" / db / f"{db}.sqlite").exists():
+            out[db].append({"question": ex["question"], "gold": ex["query"]})
+    return {db: out[db] for db in dbs if out[db]}
+
+
+def result_set(db: Path, sql: str):
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        con.text_factory = lambda b: b.decode("utf-8", "replace")
+        return Counter(map(repr, con.execute(sql).fetchmany(10_000)))
+    except Exception:
+        return None
+    finally:
+        con.close()
+
+
+def start_daemon(model: str, threads: int | None, home: Path) -> tuple[subprocess.Popen, dict, float]:
+    from nichelm.assistant.client import Client
+    from nichelm.assistant.protocol import DaemonUnavailable
+
+    env = {**os.environ, "NICHELM_HOME": str(home)}
+    env.pop("NICHELM_SOCKET", None)
+    cmd = [sys.executable, "-m", "nichelm.assistant.cli", "serve", "--foreground", "--model", model]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    sock = home / "daemon.sock"
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, env=env, stdout=open(home / "daemon.log", "wb"), stderr=subprocess.STDOUT)
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"daemon exited: {(home / 'daemon.log').read_text()[-2000:]}")
+        try:
+            with Client(sock, autostart=False) as c:
+                if c.health()["status"] == "ok":
+                    break
+        except DaemonUnavailable:
+            pass
+        time.sleep(0.02)
+    cold = time.monotonic() - t0
+    with Client(sock, autostart=False) as c:
+        health = c.health()
+    return proc, health, cold
+
+
+def ask(client, db: Path, item: dict) -> dict:
+    t = time.monotonic()
+    ans = client.generate(db, item["question"], timeout=600)
+    wall = time.monotonic() - t
+    gold = result_set(db, item["gold"])
+    pred = result_set(db, ans["sql"]) if ans.get("sql") else None
+    return {"question": item["question"], "sql": ans.get("sql"), "wall_s": wall, "model_s": ans["latency_s"],
+            "prompt_tokens": ans["prompt_tokens"], "cached_tokens": ans["cached_tokens"],
+            "completion_tokens": ans["completion_tokens"], "exec_match": gold is not None and pred == gold}
+
+
+def summary(rows: list[dict]) -> dict:
+    w = [r["wall_s"] for r in rows]
+    return {"n": len(rows), "p50_s": statistics.median(w) if w else None, "p95_s": percentile(w, 0.95),
+            "mean_s": statistics.fmean(w) if w else None,
+            "mean_prompt_tokens": statistics.fmean(r["prompt_tokens"] for r in rows) if rows else None,
+            "mean_cached_tokens": statistics.fmean(r["cached_tokens"] for r in rows) if rows else None,
+            "exec_match": sum(r["exec_match"] for r in rows) / len(rows) if rows else None}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=str(LOCAL_15B) if LOCAL_15B.exists() else None,
+                    help="registry name or GGUF path (default: the local 1.5B, else the default model)")
+    ap.add_argument("--spider", type=Path, default=SPIDER)
+    ap.add_argument("--dbs", type=int, default=5)
+    ap.add_argument("--per-db", type=int, default=6)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "daemon_latency.json")
+    args = ap.parse_args()
+    from nichelm.assistant import models
+    from nichelm.assistant.client import Client
+
+    model = args.model or models.DEFAULT_MODEL
+    questions = pick_questions(args.spider, DEFAULT_DBS[: args.dbs], args.per_db)
+    db_paths = {db: args.spider / "database" / db / f"{db}.sqlite" for db in questions}
+    home = Path(tempfile.mkdtemp(prefix="nlb-", dir="/tmp"))
+    load_before = os.getloadavg()
+    proc, health, cold_start = start_daemon(model, args.threads, home)
+    runs: dict[str, list[dict]] = {"cold": [], "uncached": [], "cached": []}
+    try:
+        with Client(home / "daemon.sock", autostart=False) as client:
+            # Round-robin over the databases: each prompt's schema differs from the previous one.
+            for i in range(args.per_db):
+                for db, items in questions.items():
+                    if i < len(items):
+                        r = ask(client, db_paths[db], items[i])
+                        runs["cold" if i == 0 else "uncached"].append({**r, "db": db})
+                        print(f"  {'cold' if i == 0 else 'uncached':9s} {r['wall_s']:6.2f}s {db}: "
+                              f"{r['question'][:60]}", file=sys.stderr)
+            # Grouped by database: the schema prefix stays in llama.cpp's KV cache.
+            for db, items in questions.items():
+                for i, item in enumerate(items):
+                    r = ask(client, db_paths[db], item)
+                    if i > 0:  # the first one follows another database: not cached
+                        runs["cached"].append({**r, "db": db})
+                    print(f"  {'cached' if i else 'switch':9s} {r['wall_s']:6.2f}s {db}: {r['question'][:60]}",
+                          file=sys.stderr)
+            client.shutdown()
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        shutil.rmtree(home, ignore_errors=True)
+    load_after = os.getloadavg()
+    result = {
+        "model": health["model"], "model_arg": model,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                    "loadavg_before": load_before, "loadavg_after": load_after,
+                    "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "PASSIVE (engine default)")},
+        "cold_start_s": cold_start, "model_load_s": health["timings"].get("load_s"),
+        "databases": list(questions), "per_db": args.per_db,
+        "summary": {k: summary(v) for k, v in runs.items()},
+        "runs": runs,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(f"\nmodel {health['model'].get('name')}  threads {health['model'].get('threads')}  "
+          f"cpus {os.cpu_count()}  load avg before/after {load_before[0]:.1f}/{load_after[0]:.1f}")
+    print(f"daemon cold start (process start -> healthy): {cold_start:.2f} s; model load {result['model_load_s']:.2f} s")
+    print(f"{'case':10s} {'n':>3s} {'p50 s':>7s} {'p95 s':>7s} {'mean s':>7s} {'prompt':>7s} {'cached':>7s} {'exec':>5s}")
+    for k, s in result["summary"].items():
+        if s["n"]:
+            print(f"{k:10s} {s['n']:3d} {s['p50_s']:7.2f} {s['p95_s']:7.2f} {s['mean_s']:7.2f} "
+                  f"{s['mean_prompt_tokens']:7.0f} {s['mean_cached_tokens']:7.0f} {s['exec_match']:5.0%}")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
