@@ -182,3 +182,16 @@ def test_cli_writes_records_and_report(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "nichelm.training.cli", "augment", "--out", str(tmp_path / "x"),
                           "--db", sorted(ECOMMERCE_DENYLIST)[0]], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "denylist_violation" in bad.stderr
+
+
+@needs_spider
+@pytest.mark.slow  # generates over every usable train database (~1.5 min on 2 cores)
+def test_build_data_mixes_augmented_pairs_into_train_only():
+    from nichelm.training.dataset import build
+
+    train, val, report = build(DataOptions(augment=300, seed=3))
+    aug = [r for r in train if r.get("source") == "augment"]
+    assert report.augmented == 300 and 250 <= len(aug) <= 300  # the held-out databases' pairs are dropped
+    assert not any(r.get("source") == "augment" for r in val)
+    assert not {r["db_id"] for r in aug} & set(report.val_dbs)
+    assert not {r["db_id"] for r in aug} & ECOMMERCE_DENYLIST

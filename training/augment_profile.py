@@ -26,6 +26,7 @@ _KEYWORDS = {
     "inner", "outer", "using", "create", "drop", "insert", "update", "delete", "into", "rank", "row",
     "rows", "range", "window", "over", "partition", "filter", "current", "with", "except", "intersect",
 }
+_FUNCTION_WORDS = {"in", "of", "to", "for", "by", "on", "at", "with", "has", "is", "have", "and"}
 PROFILE_ROWS = 5000  # rows sampled per table for column profiling (keeps big tables cheap)
 
 
@@ -137,12 +138,25 @@ class Tab:
     label: Col | None = None
 
     @property
+    def _phrase(self) -> str:
+        w = words(self.name)
+        for prefix in ("ref ", "has "):  # lookup tables (Ref_Detention_Type), links (Has_Allergy)
+            if w.startswith(prefix) and len(w) > len(prefix):
+                return w[len(prefix):] + (" record" if prefix == "has " else "")
+        return w
+
+    @property
+    def _linking(self) -> bool:
+        # names like Participates_in or Has_Allergy read badly as nouns: say "... records" instead
+        return bool(set(self._phrase.split()) & _FUNCTION_WORDS)
+
+    @property
     def noun(self) -> str:
-        return singular(words(self.name))
+        return f"{self._phrase} record" if self._linking else singular(self._phrase)
 
     @property
     def nouns(self) -> str:
-        return plural(self.noun)
+        return f"{self._phrase} records" if self._linking else plural(self.noun)
 
     @property
     def lab(self) -> str:
