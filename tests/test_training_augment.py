@@ -142,6 +142,21 @@ def test_profile_finds_roles(tiny_db):
     assert [(lk.child, lk.col, lk.parent, lk.ref) for lk in prof.links] == [("player", "team_id", "team", "team_id")]
 
 
+def test_self_reference_is_inferred_only_when_values_match(tmp_path):
+    path = tmp_path / "s.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE staff (staff_id INTEGER PRIMARY KEY, staff_name TEXT, manager_id INTEGER);
+        CREATE TABLE unit (unit_id INTEGER PRIMARY KEY, unit_name TEXT, manager_id INTEGER);
+        INSERT INTO staff VALUES (1, 'Ada', NULL), (2, 'Bo', 1), (3, 'Cy', 1), (4, 'Di', 2);
+        INSERT INTO unit VALUES (1, 'North', 40), (2, 'South', 41), (3, 'East', 2);
+    """)
+    con.commit()
+    con.close()
+    links = [(lk.child, lk.col, lk.parent) for lk in profile("s", path).links]
+    assert links == [("staff", "manager_id", "staff")]  # unit.manager_id points elsewhere: no self-link
+
+
 def test_validate_rejects_bad_pairs(tiny_db):
     con = connect_readonly(tiny_db)
     try:

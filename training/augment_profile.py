@@ -27,6 +27,7 @@ _KEYWORDS = {
     "rows", "range", "window", "over", "partition", "filter", "current", "with", "except", "intersect",
 }
 _FUNCTION_WORDS = {"in", "of", "to", "for", "by", "on", "at", "with", "has", "is", "have", "and"}
+_SELF_REF_WORDS = {"manager", "supervisor", "boss", "mentor", "parent", "reports", "superior", "leader"}
 PROFILE_ROWS = 5000  # rows sampled per table for column profiling (keeps big tables cheap)
 
 
@@ -261,9 +262,25 @@ def profile(db_id: str, path: str | Path) -> DbProfile:
             tab.label = _label(tab)
             prof.tables[t.name] = tab
         _links(prof, schema)
+        others = {words(n) for n in prof.tables}
+        prof.links = [lk for lk in prof.links if lk.child != lk.parent or (
+            _self_link_holds(con, lk) and re.sub(r" id$", "", words(lk.col)) not in others - {words(lk.child)})]
     finally:
         con.close()
     return prof
+
+
+def _self_link_holds(con: sqlite3.Connection, lk: Link) -> bool:
+    """A self-reference is kept only when every non-zero value is a key of the same table (Spider has
+    wrong self-FKs, and a manager_id in departments points to employees, not departments)."""
+    t, c, r = q(lk.child), q(lk.col), q(lk.ref)
+    try:
+        hit, miss = con.execute(
+            f"SELECT SUM({c} IN (SELECT {r} FROM {t})), SUM({c} NOT IN (SELECT {r} FROM {t})) "
+            f"FROM {t} WHERE {c} IS NOT NULL AND {c} != 0").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    return bool(hit) and not miss
 
 
 def _links(prof: DbProfile, schema) -> None:
@@ -284,6 +301,17 @@ def _links(prof: DbProfile, schema) -> None:
             if key not in seen:
                 seen.add(key)
                 prof.links.append(Link(child.name, child.col(fk.columns[0]).name, parent.name, parent.col(ref).name))
+    # Inferred self-links: employees.manager_id -> employees.employee_id and the like.
+    for t in prof.tables.values():
+        if len(t.pk) != 1 or t.col(t.pk[0]).kind != "num":
+            continue
+        for c in t.cols:
+            if c.pk or c.kind != "num" or not set(c.words.split()) & _SELF_REF_WORDS:
+                continue
+            key = (t.name, c.name, t.name)
+            if key not in seen:
+                seen.add(key)
+                prof.links.append(Link(t.name, c.name, t.name, t.pk[0], declared=False))
     # Inferred links: a column named exactly like another table's single primary key (not a bare "id").
     for parent in prof.tables.values():
         if len(parent.pk) != 1 or parent.pk[0].lower() == "id":

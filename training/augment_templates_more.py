@@ -127,6 +127,12 @@ def self_join(p, rng):
         sql = (f"SELECT T1.{L}, T2.{L} FROM {q(t.name)} AS T1 JOIN {q(t.name)} AS T2 "
                f"ON T1.{q(lk.col)} = T2.{q(lk.ref)}")
         out.append(Cand("self_join", qs, sql))
+        qs = say(rng, ["For each {rel}, how many {rows} have that {row} as their {rel}? Show the {rel}'s {lab}.",
+                       "Count the {rows} under each {rel}, naming the {rel} by {lab}."],
+                 rows=t.nouns, row=t.noun, rel=rel, lab=t.label.words)
+        sql = (f"SELECT T2.{L}, COUNT(*) FROM {q(t.name)} AS T1 JOIN {q(t.name)} AS T2 "
+               f"ON T1.{q(lk.col)} = T2.{q(lk.ref)} GROUP BY T2.{q(lk.ref)}")
+        out.append(Cand("self_join", qs, sql))
     return out
 
 
