@@ -29,7 +29,9 @@ gold query itself fails the example counts as a miss and `gold_error` says why (
 this does not happen on our sets).
 
 Exact match (`exact`): `nichelm.assistant.sqlcheck.normalise` of both texts are equal (sqlglot's SQLite
-rendering, identifiers lower-cased, a trailing ';' ignored).
+rendering, lower-cased, a trailing ';' ignored). This is string equality after normalisation, stricter
+than Spider's component-wise "exact set match" (different table aliases or condition order count as
+different here), so it is a lower bound on Spider's exact-match figure.
 
 Valid SQL (`valid_sql`): the prediction was extracted, parses with sqlglot (no syntax error) and executes
 on the database without error within the time limit. exec_match itself depends only on execution (a
@@ -38,6 +40,7 @@ statement SQLite runs but sqlglot cannot parse can still match; it is then not c
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import tempfile
@@ -48,7 +51,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlglot
-
 from nichelm.assistant.errors import NicheError
 from nichelm.assistant.sqlcheck import DIALECT, normalise, parse
 from nichelm.assistant.sqlite_io import connect_readonly, run_query
@@ -70,7 +72,7 @@ def norm_value(v):
     if isinstance(v, bool):  # sqlite never returns bool, but keep True distinct from 1.0 rounding paths
         return int(v)
     if isinstance(v, float):
-        if v != v or v in (float("inf"), float("-inf")):
+        if not math.isfinite(v):
             return v
         r = round(v, FLOAT_DECIMALS)
         if r == 0:

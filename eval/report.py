@@ -14,6 +14,10 @@ from . import hardware
 
 PLOT = "exec_acc.png"
 REPORT = "report.md"
+SEMANTICS = ("Execution accuracy as in `nichelm.eval.metrics`: read-only runs on fresh copies of the databases; "
+             "results compared as multisets of rows (as sequences when the gold query has a top-level ORDER BY), "
+             "column order ignored (Spider test-suite `result_eq`), numbers equal when equal to 6 decimals. "
+             "Exact match: equal text after sqlglot normalisation (stricter than Spider's exact set match).")
 COLUMNS = ("model", "exec_acc", "exact", "valid_sql", "mean_latency_s", "mean_cost_usd", "n")
 
 
@@ -60,10 +64,10 @@ def write_report(metrics: dict, records: list[dict], out: Path, max_misses: int 
     backend_info = metrics.get("backend_info") or {}
     lines = [f"# {metrics.get('label')} on {metrics.get('dataset')}", ""]
     lines += [markdown_table(COLUMNS, [table_row(metrics)]), ""]
-    lines += [f"Latency per question: mean {metrics.get('mean_latency_s', 0):.3f} s, p50 "
-              f"{metrics.get('p50_latency_s', 0):.3f} s, p95 {metrics.get('p95_latency_s', 0):.3f} s. "
-              f"Total cost ${metrics.get('total_cost_usd', 0):.4f}. Backend errors: "
-              f"{metrics.get('backend_errors', 0)}.", ""]
+    lines += [(f"Latency per question: mean {metrics.get('mean_latency_s', 0):.3f} s, p50 "
+               f"{metrics.get('p50_latency_s', 0):.3f} s, p95 {metrics.get('p95_latency_s', 0):.3f} s. "
+               f"Total cost ${metrics.get('total_cost_usd', 0):.4f}. Backend errors: "
+               f"{metrics.get('backend_errors', 0)}."), ""]
     lines += [f"Hardware: {hardware.short(hw, backend_info)}.", ""]
     skipped = metrics.get("skipped") or {}
     if skipped:
@@ -82,10 +86,7 @@ def write_report(metrics: dict, records: list[dict], out: Path, max_misses: int 
                       f"  - gold: `{_one_line(r['gold_sql'])}`",
                       f"  - pred: `{_one_line(r.get('pred_sql') or '')}` ({_one_line(why)[:200]})"]
         lines.append("")
-    lines += ["## Semantics", "",
-              "Execution accuracy as in `nichelm.eval.metrics`: read-only runs on fresh copies of the databases; "
-              "results compared as multisets of rows (as sequences when the gold query has a top-level ORDER BY), "
-              "column order ignored (Spider test-suite `result_eq`), numbers equal when equal to 6 decimals.", ""]
+    lines += ["## Semantics", "", SEMANTICS, ""]
     path = out / REPORT
     path.write_text("\n".join(lines), encoding="utf-8")
     return path

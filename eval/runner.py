@@ -236,6 +236,9 @@ def run(spec: BackendSpec, dataset: Dataset, out: str | os.PathLike, *, limit: i
 
             if workers > 1 and mode == "processes":
                 _run_processes(spec, todo, workers, timeout_s, emit, on_info)
+                if tally[0] < len(todo):
+                    raise RunError(f"{len(todo) - tally[0]} questions got no answer because a worker process "
+                                   f"died; the {tally[0]} answers are saved in {pred_path}: rerun to resume")
             else:
                 backend = create(spec)
                 try:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from nichelm.eval.backends import BackendSpec
 from nichelm.eval.backends.claude import HAIKU_45, ClaudeBackend, MissingKey, RateLimiter, cost_usd
 from nichelm.eval.cli import main

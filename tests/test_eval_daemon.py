@@ -7,7 +7,6 @@ import sqlite3
 
 import pytest
 from daemon_helpers import running_daemon
-
 from nichelm.eval.backends import BackendSpec
 from nichelm.eval.datasets import load
 from nichelm.eval.runner import PREDICTIONS, read_predictions, run

@@ -7,7 +7,6 @@ from collections import Counter
 
 import pytest
 from click.testing import CliRunner
-
 from nichelm.eval.cli import main
 from nichelm.eval.datasets import DatasetError, group_by_database, load
 from nichelm.eval.metrics import Scorer

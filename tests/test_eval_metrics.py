@@ -6,7 +6,6 @@ import hashlib
 import sqlite3
 
 import pytest
-
 from nichelm.eval.metrics import Scorer, exact_match, gold_orders, results_match, score
 
 

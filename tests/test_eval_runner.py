@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from nichelm.eval.backends import BackendSpec
 from nichelm.eval.cli import main
 from nichelm.eval.datasets import load
@@ -48,9 +47,8 @@ def eval_set(tmp_path) -> Path:
     con.close()
     path = tmp_path / "pets.jsonl"
     with open(path, "w", encoding="utf-8") as fh:
-        for i, (q, sql, diff) in enumerate(QUESTIONS):
-            fh.write(json.dumps({"id": f"pets-{i}", "question": q, "sql": sql, "shape": f"shape{i % 3}",
-                                 "difficulty": diff, "db": "pets", "db_path": "pets.sqlite"}) + "\n")
+        fh.writelines(json.dumps({"id": f"pets-{i}", "question": q, "sql": sql, "shape": f"shape{i % 3}",
+                                 "difficulty": diff, "db": "pets", "db_path": "pets.sqlite"}) + "\n" for i, (q, sql, diff) in enumerate(QUESTIONS))
     return path
 
 
@@ -109,7 +107,7 @@ def test_resume_after_kill(tiny_model_path, eval_set, tmp_path):
     # A torn line from a kill mid-write must not break the resume.
     with open(preds, "ab") as fh:
         fh.write(b'{"id": "pets-7", "raw": "SEL')
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     after = preds.read_bytes()
     assert after.startswith(before.rstrip(b"\n") + b"\n")  # the first k records were kept, not redone
@@ -162,3 +160,11 @@ def test_score_and_compare(eval_set, tmp_path):
     assert lines[0] == "| model | exec_acc | exact | valid_sql | mean_latency_s | mean_cost_usd | n |"
     assert lines[2].startswith("| good | 1.000 | 1.000 | 1.000 | 0.500 | 0.00000 | 8 |")
     assert lines[3].startswith("| half | 0.500 |")
+
+
+def test_worker_processes_that_cannot_load_the_model_fail_clearly(eval_set, tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)  # a truncated model file: llama.cpp refuses it
+    with pytest.raises(RunError, match="could not start"):
+        run(local_spec(bad), load(str(eval_set)), tmp_path / "run", workers=2, progress=False)
+    assert read_predictions(tmp_path / "run" / PREDICTIONS) == []

@@ -15,9 +15,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("gguf")
 
-from nichelm.eval.backends import BackendSpec, create  # noqa: E402
-from nichelm.eval.datasets import load  # noqa: E402
-from nichelm.eval.runner import PREDICTIONS, read_predictions, run  # noqa: E402
+from nichelm.eval.backends import BackendSpec, create
+from nichelm.eval.datasets import load
+from nichelm.eval.runner import PREDICTIONS, read_predictions, run
 
 
 @pytest.fixture

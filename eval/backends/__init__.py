@@ -48,4 +48,4 @@ def concurrency(kind: str) -> str:
     return {"local": "processes", "daemon": "threads", "anthropic": "threads"}.get(kind, "serial")
 
 
-__all__ = ["Backend", "BackendSpec", "KINDS", "Prediction", "PromptMaker", "concurrency", "create"]
+__all__ = ["KINDS", "Backend", "BackendSpec", "Prediction", "PromptMaker", "concurrency", "create"]

@@ -46,8 +46,7 @@ def api_key(env_file: str | os.PathLike | None = None) -> str:
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
             line = line.strip()
-            if line.startswith("export "):
-                line = line[len("export "):]
+            line = line.removeprefix("export ")
             if line.startswith("ANTHROPIC_API_KEY="):
                 return line.split("=", 1)[1].strip().strip("'\"")
     raise MissingKey("no Anthropic API key: set ANTHROPIC_API_KEY or put ANTHROPIC_API_KEY=... in .env")

@@ -60,12 +60,9 @@ class LocalBackend:
     def info(self) -> dict:
         info = {"backend": "local", "candidates": self.candidates, "examples": self.prompts.schemas.examples}
         info.update({"llama_cpp": self.engine.info()})
-        try:
-            import llama_cpp
+        import llama_cpp  # already loaded by the engine
 
-            info["llama_cpp"]["version"] = llama_cpp.__version__
-        except Exception:
-            pass
+        info["llama_cpp"]["version"] = getattr(llama_cpp, "__version__", None)
         info["model_file"] = os.path.basename(self.engine.settings.model_path)
         return info
 
