@@ -148,11 +148,12 @@ def score(run_dir, no_exec, timeout_s) -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
-def compare(run_dirs) -> None:
+@click.option("--latency", is_flag=True, help="Also show p50 and p95 latency.")
+def compare(run_dirs, latency) -> None:
     """Print a markdown table (model, exec_acc, exact, valid_sql, mean_latency_s, mean_cost_usd, n) of runs."""
     from .report import compare as compare_runs
 
-    click.echo(compare_runs(list(run_dirs)), nl=False)
+    click.echo(compare_runs(list(run_dirs), latency=latency), nl=False)
 
 
 @main.command("check-data", context_settings={**CONTEXT, "ignore_unknown_options": True})

@@ -33,8 +33,9 @@ def markdown_table(header: list[str] | tuple[str, ...], rows: list[list[str]]) -
     return "\n".join(lines)
 
 
-def compare(run_dirs: list[str | os.PathLike]) -> str:
-    """One markdown table per dataset, one row per run (runs without metrics.json are skipped)."""
+def compare(run_dirs: list[str | os.PathLike], latency: bool = False) -> str:
+    """One markdown table per dataset, one row per run (runs without metrics.json are skipped).
+    *latency* adds p50 and p95 latency columns after the seed's columns."""
     by_dataset: dict[str, list[dict]] = {}
     for d in run_dirs:
         path = Path(d) / "metrics.json"
@@ -48,7 +49,10 @@ def compare(run_dirs: list[str | os.PathLike]) -> str:
     for ds, ms in by_dataset.items():
         if len(by_dataset) > 1:
             parts.append(f"### {ds}\n")
-        parts.append(markdown_table(COLUMNS, [table_row(m) for m in ms]))
+        header = list(COLUMNS) + (["p50_latency_s", "p95_latency_s"] if latency else [])
+        rows = [table_row(m) + ([f"{m.get('p50_latency_s', 0):.3f}", f"{m.get('p95_latency_s', 0):.3f}"]
+                                if latency else []) for m in ms]
+        parts.append(markdown_table(header, rows))
         parts.append("")
     return "\n".join(parts).rstrip() + "\n"
 
@@ -114,7 +118,7 @@ def write_plot(metrics: dict, out: Path) -> Path | None:
         accs = [groups[n]["exec_acc"] for n in names]
         ax.barh(range(len(names)), accs, color="#4C72B0")
         ax.set_yticks(range(len(names)), [f"{n} (n={groups[n]['n']})" for n in names], fontsize=8)
-        ax.invert_yaxis()
+        ax.set_ylim(len(names) - 0.5, -0.5)  # first group on top, no empty margin
         ax.set_xlim(0, 1)
         ax.set_xlabel("execution accuracy")
         ax.set_title(f"{metrics.get('label')} on {metrics.get('dataset')}: {key.replace('by_', 'by ')}",

@@ -160,6 +160,9 @@ def test_score_and_compare(eval_set, tmp_path):
     assert lines[0] == "| model | exec_acc | exact | valid_sql | mean_latency_s | mean_cost_usd | n |"
     assert lines[2].startswith("| good | 1.000 | 1.000 | 1.000 | 0.500 | 0.00000 | 8 |")
     assert lines[3].startswith("| half | 0.500 |")
+    r = CliRunner().invoke(main, ["compare", "--latency", str(runs[0])])
+    assert r.output.splitlines()[0].endswith("| n | p50_latency_s | p95_latency_s |")
+    assert r.output.splitlines()[2].endswith("| 8 | 0.500 | 0.500 |")
 
 
 def test_worker_processes_that_cannot_load_the_model_fail_clearly(eval_set, tmp_path):
