@@ -163,7 +163,9 @@ def run(cfg: TrainConfig, data: str | os.PathLike, base: str | os.PathLike, out:
     val_ds = Dataset.from_dict(val_cols) if val_cols["input_ids"] else None
 
     t_load = time.monotonic()
-    model = load_model(spec, cfg.precision)
+    # bitsandbytes quantizes while loading, on the GPU this process trains on.
+    device_map = {"": int(os.environ.get("LOCAL_RANK", "0"))} if cfg.precision == "qlora-nf4" else None
+    model = load_model(spec, cfg.precision, device_map=device_map)
     if cfg.precision == "qlora-nf4":
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=cfg.gradient_checkpointing)
     model.config.use_cache = False
