@@ -33,55 +33,47 @@ class Statement:
         return self.start + len(self.text)
 
 
+# What matters for splitting, found by one C-level regex scan: quoted text (possibly unterminated),
+# comments, ';' and the words that open/close a trigger body. Everything else is skipped.
+_TOKEN = re.compile(
+    r"'[^']*(?:''[^']*)*'?"
+    r'|"[^"]*(?:""[^"]*)*"?'
+    r"|`[^`]*(?:``[^`]*)*`?"
+    r"|\[[^\]]*\]?"
+    r"|--[^\n]*"
+    r"|/\*.*?(?:\*/|\Z)"
+    r"|;"
+    r"|(?<![\w$])(?:trigger|begin|case|end)(?![\w$])",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
 def split_statements(doc: str) -> list[Statement]:
     """Statements of *doc* in order; empty ones (only whitespace) are dropped. Comment-only pieces
     are kept: the caller decides (they parse to nothing)."""
     out: list[Statement] = []
-    n = len(doc)
-    i = 0
     begin = 0
-    quote: str | None = None
     trigger_depth = 0  # > 0 inside CREATE TRIGGER ... BEGIN ... END
     in_trigger = False
-    while i < n:
-        ch = doc[i]
-        if quote:
-            if ch == quote:
-                if quote != "]" and i + 1 < n and doc[i + 1] == quote:
-                    i += 2
-                    continue
-                quote = None
-            i += 1
+    for m in _TOKEN.finditer(doc):
+        tok = m.group(0)
+        first = tok[0]
+        if first == ";":
+            if trigger_depth == 0:
+                _add(out, doc, begin, m.start())
+                begin = m.end()
+                in_trigger = False
+        elif first in "'\"`[" or tok.startswith(("--", "/*")):
             continue
-        if ch in ("'", '"', "`"):
-            quote = ch
-        elif ch == "[":
-            quote = "]"
-        elif ch == "-" and doc.startswith("--", i):
-            j = doc.find("\n", i)
-            i = n if j < 0 else j
-            continue
-        elif ch == "/" and doc.startswith("/*", i):
-            j = doc.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-            continue
-        elif ch.isalpha() or ch == "_":
-            m = _WORD.match(doc, i)
-            word = m.group(0).upper()
-            if word == "TRIGGER" and _starts_with_create(doc[begin:i]):
+        else:
+            word = tok.upper()
+            if word == "TRIGGER" and _starts_with_create(doc[begin:m.start()]):
                 in_trigger = True
             elif in_trigger and word in ("BEGIN", "CASE"):
                 trigger_depth += 1
             elif in_trigger and word == "END" and trigger_depth > 0:
                 trigger_depth -= 1
-            i = m.end()
-            continue
-        elif ch == ";" and trigger_depth == 0:
-            _add(out, doc, begin, i)
-            begin = i + 1
-            in_trigger = False
-        i += 1
-    _add(out, doc, begin, n)
+    _add(out, doc, begin, len(doc))
     return out
 
 

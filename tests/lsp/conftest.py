@@ -56,7 +56,8 @@ def server_command(log_file: Path | None = None) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def lsp_session(root: Path, *, init_options: dict | None = None, env: dict | None = None,
-                      capabilities: str = "visual-studio-code", configuration: dict | None = None,
+                      capabilities: str | t.ClientCapabilities = "visual-studio-code",
+                      configuration: dict | None = None,
                       log_file: Path | None = None):
     """A real server subprocess, initialised with *root* as the workspace."""
     client = make_test_lsp_client()
@@ -65,7 +66,7 @@ async def lsp_session(root: Path, *, init_options: dict | None = None, env: dict
     await client.start_io(*server_command(log_file), env={**os.environ, **(env or {})})
     try:
         await client.initialize_session(t.InitializeParams(
-            capabilities=client_capabilities(capabilities),
+            capabilities=client_capabilities(capabilities) if isinstance(capabilities, str) else capabilities,
             root_uri=root.as_uri(),
             workspace_folders=[t.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
             initialization_options=init_options,

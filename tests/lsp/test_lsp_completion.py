@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from conftest import lsp_session, open_doc, pos_of
 from lsprotocol import types as t
+from pytest_lsp import client_capabilities
 
 pytestmark = pytest.mark.asyncio
 
@@ -77,3 +78,15 @@ async def test_no_completion_inside_strings_and_comments(client, workspace):
     uri = open_doc(client, workspace / "s.sql", text)
     assert await _complete(client, uri, pos_of(text, "FROM ", 5)) == []
     assert await _complete(client, uri, t.Position(0, len(text))) == []
+
+
+async def test_item_defaults_edit_range_when_the_client_supports_it(workspace):
+    caps = client_capabilities("visual-studio-code")
+    caps.text_document.completion.completion_list = t.CompletionListCapabilities(item_defaults=["editRange"])
+    async with lsp_session(workspace, capabilities=caps) as client:
+        text = "SELECT * FROM orders o WHERE o.cu"
+        uri = open_doc(client, workspace / "d.sql", text)
+        res = await client.text_document_completion_async(
+            t.CompletionParams(t.TextDocumentIdentifier(uri=uri), t.Position(0, len(text))))
+        assert res.item_defaults.edit_range == t.Range(pos_of(text, "cu"), t.Position(0, len(text)))
+        assert res.items[0].label == "customer_id" and res.items[0].text_edit is None
