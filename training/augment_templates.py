@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .augment_profile import Col, DbProfile, Link, Tab, lit, q
+from .augment_profile import DbProfile, Link, Tab, q
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]

@@ -20,10 +20,10 @@ def case_bucket(p, rng):
         lo, hi = vals[len(vals) // 3], vals[2 * len(vals) // 3]
         if lo == hi:
             continue
-        qs = say(rng, ["Group the {rows} into {m} bands: low (under {lo}), medium ({lo} to under {hi}) and high "
-                       "({hi} or more), and count each band.",
-                       "How many {rows} are low, medium or high in {m}, where low is below {lo}, high is at least "
-                       "{hi}, and medium is in between?",
+        qs = say(rng, [("Group the {rows} into {m} bands: low (under {lo}), medium ({lo} to under {hi}) and high "
+                        "({hi} or more), and count each band."),
+                       ("How many {rows} are low, medium or high in {m}, where low is below {lo}, high is at least "
+                        "{hi}, and medium is in between?"),
                        "Count {rows} per {m} category: 'low' if {m} < {lo}, 'medium' if < {hi}, else 'high'."],
                  rows=t.nouns, m=m.words, lo=_num(lo), hi=_num(hi))
         M = q(m.name)
