@@ -56,8 +56,8 @@ setup() {
   if [ "$SKIP_WHEELS" != 1 ]; then
     # Install only the wheels whose module this Python cannot import (never shadow the machine's own).
     local missing
-    missing=$("$PYTHON" - $WHEELS <<'EOF'
-import importlib.util, pathlib, sys
+    missing=$(QLORA=$(case "$CONFIG" in *qlora*) echo 1 ;; esac) "$PYTHON" - $WHEELS <<'EOF'
+import importlib.util, os, pathlib, sys
 mods = {"trl": "trl", "datasets": "datasets", "dill": "dill", "multiprocess": "multiprocess", "xxhash": "xxhash",
         "gguf": "gguf", "sqlglot": "sqlglot", "fsspec": "fsspec", "pandas": "pandas", "bitsandbytes": "bitsandbytes",
         "diskcache": "diskcache"}
@@ -65,6 +65,8 @@ seen = set()
 for d in sys.argv[1:]:
     for w in sorted(pathlib.Path(d).glob("*.whl")):
         dist = w.name.split("-")[0].lower()
+        if dist == "bitsandbytes" and not os.environ.get("QLORA"):
+            continue  # only QLoRA needs it; PEFT would otherwise import it for nothing
         if dist in mods and dist not in seen and importlib.util.find_spec(mods[dist]) is None:
             seen.add(dist)
             print(w)
