@@ -53,8 +53,9 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import daemon_control
 from .errors import NicheError
@@ -74,7 +75,7 @@ _CONNECT_ERRNOS = (FileNotFoundError, ConnectionRefusedError)
 class PendingRequest:
     """One request sent to the daemon whose answer may not have arrived yet."""
 
-    def __init__(self, client: "Client", rid: int, method: str):
+    def __init__(self, client: Client, rid: int, method: str):
         self.id = rid
         self.method = method
         self._client = client
@@ -133,7 +134,7 @@ class Client:
 
     @classmethod
     def connect(cls, socket_path: str | os.PathLike | None = None, *, autostart: bool = True,
-                model: str | None = None, lora: str | None = None, timeout: float = 120.0) -> "Client":
+                model: str | None = None, lora: str | None = None, timeout: float = 120.0) -> Client:
         """A connected client whose daemon has its model loaded (waits up to *timeout* seconds)."""
         client = cls(socket_path, autostart=autostart, model=model, lora=lora, start_timeout=timeout)
         try:
@@ -158,7 +159,7 @@ class Client:
                                         health=health)
             time.sleep(0.1)
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -188,7 +189,11 @@ class Client:
                 return s
             code = proc.poll()
             # Exit status EXIT_DAEMON_RUNNING means another client started one at the same moment:
-            # keep waiting for that one's socket.
+            # keep waiting for that one's socket, unless that daemon was on its way out (lock free).
+            if code == daemon_control.EXIT_DAEMON_RUNNING and _lock_is_free(self.socket_path):
+                proc = daemon_control.spawn(model=self.model, lora=self.lora, socket=self.socket_path)
+                self.started_process = proc
+                continue
             if code is not None and code != daemon_control.EXIT_DAEMON_RUNNING:
                 raise DaemonUnavailable(
                     f"the daemon exited with status {code} while starting; log "
@@ -402,6 +407,14 @@ class Client:
                 pass
             self._drop(s)
         self._notes.put(None)
+
+
+def _lock_is_free(sock: Path) -> bool:
+    lock = daemon_control.DaemonLock(sock)
+    if lock.acquire():
+        lock.release()
+        return True
+    return False
 
 
 def _abs(db: str | os.PathLike) -> str:

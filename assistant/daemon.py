@@ -45,7 +45,7 @@ MAX_SOCKET_PATH = 107  # sun_path is 108 bytes on Linux, including the NUL
 
 @dataclass
 class Job:
-    conn: "Connection"
+    conn: Connection
     rid: Any
     method: str
     params: dict
@@ -346,7 +346,7 @@ class Daemon:
                 result = {"db": path}
             else:  # check_params already refused unknown methods
                 raise protocol.UnknownMethod(job.method)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes an error reply
             return self._finish(job, error=exc)
         self._finish(job, result)
 
@@ -382,7 +382,7 @@ class Daemon:
                 self._running = job
             try:
                 self._run_generate(job)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - every failure becomes an error reply
                 self._finish(job, error=exc)
             finally:
                 with self._queue_cv:
@@ -403,7 +403,7 @@ class Daemon:
             try:
                 result.update(daemon_methods.execution_for(answer, p["_path"], p, job.cancel))
                 self._finish(job, result)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - every failure becomes an error reply
                 self._finish(job, error=exc)
 
         self._pool.submit(run_it)  # the model moves on to the next question meanwhile
@@ -477,6 +477,10 @@ class Daemon:
             self._finish(job, error=ShuttingDown("the daemon shut down before this question was answered"))
         if running is not None:
             running.cancel.set()
+        with self._conns_lock:
+            in_pool = [job for conn in self._conns for job in conn.jobs.values()]
+        for job in in_pool:  # a long read-only query stops at its next progress check
+            job.cancel.set()
         worker.join(timeout=10)
         self.watcher.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -543,3 +547,6 @@ def run(*, model: str | None = None, lora: str | None = None, socket_path: str |
         logging.shutdown()
         os._exit(code)
     return code
+
+
+resolve_model = _resolve_model  # public name: the REPL's and CLI's in-process (--local) paths use it

@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from .errors import DatabaseLocked, NicheError
 from .schema import schema_version
@@ -51,7 +51,7 @@ class SchemaWatcher:
             self._observer = Observer()
             self._observer.daemon = True
             self._observer.start()
-        except Exception as exc:  # no inotify (or watchdog broken): the poll still works
+        except Exception as exc:  # noqa: BLE001  # no inotify (or watchdog broken): the poll still works
             log.warning("file watching unavailable (%s); polling every %.0f s instead", exc, self.poll_s)
             self._observer = None
         self._thread = threading.Thread(target=self._run, name="nichelm-schema-watcher", daemon=True)
@@ -95,7 +95,7 @@ class SchemaWatcher:
 
             try:
                 self._observer.schedule(Handler(), directory, recursive=False)
-            except Exception as exc:  # e.g. inotify watch limit reached
+            except Exception as exc:  # noqa: BLE001  # e.g. inotify watch limit reached
                 log.warning("cannot watch %s (%s); relying on polling", directory, exc)
 
     def _on_event(self, event) -> None:
@@ -157,7 +157,7 @@ class SchemaWatcher:
             return False
         except NicheError as exc:
             key, err = None, exc
-        except Exception as exc:  # an odd filesystem state must not kill the watcher thread
+        except Exception as exc:  # noqa: BLE001  # an odd filesystem state must not kill the watcher thread
             key, err = None, NicheError(f"{path}: {exc}")
         with self._lock:
             if path not in self._versions:

@@ -58,7 +58,7 @@ def result_set(db: Path, sql: str):
     try:
         con.text_factory = lambda b: b.decode("utf-8", "replace")
         return Counter(map(repr, con.execute(sql).fetchmany(10_000)))
-    except Exception:
+    except Exception:  # noqa: BLE001 - a failing query simply does not match
         return None
     finally:
         con.close()
@@ -75,7 +75,8 @@ def start_daemon(model: str, threads: int | None, home: Path) -> tuple[subproces
         cmd += ["--threads", str(threads)]
     sock = home / "daemon.sock"
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=open(home / "daemon.log", "wb"), stderr=subprocess.STDOUT)
+    with open(home / "daemon.log", "wb") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     while True:
         if proc.poll() is not None:
             raise SystemExit(f"daemon exited: {(home / 'daemon.log').read_text()[-2000:]}")

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.timeout(300)
 
 def nichelm(*args: str, env: dict, timeout: float = 180) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "nichelm.assistant.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="module")

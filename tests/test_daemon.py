@@ -12,7 +12,6 @@ import time
 
 import pytest
 from daemon_helpers import make_big_db, make_db, raw_connect, read_line, running_daemon, wait_running
-
 from nichelm.assistant.client import Client
 from nichelm.assistant.engine import Cancelled
 from nichelm.assistant.errors import DatabaseMissing, NotADatabase, WriteRefused
@@ -85,7 +84,7 @@ def test_two_concurrent_clients(daemon, shop, tmp_path):
         try:
             with Client(daemon.sock, autostart=False) as c:
                 results[name] = c.generate(db, question)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
             errors.append(exc)
 
     threads = [threading.Thread(target=ask, args=("a", shop, "How many orders are there?")),
@@ -160,7 +159,7 @@ def test_cancel_from_another_thread(client, tmp_path):
         try:
             pending.result(120)
             caught.put(None)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
             caught.put(exc)
 
     t = threading.Thread(target=wait)

@@ -9,7 +9,6 @@ import subprocess
 
 import pytest
 from daemon_helpers import make_db, running_daemon, serve_cmd, short_home, wait_healthy, wait_running
-
 from nichelm.assistant.client import Client
 from nichelm.assistant.errors import NicheError
 from nichelm.assistant.protocol import DaemonUnavailable
@@ -49,7 +48,8 @@ def test_second_daemon_on_the_same_socket_is_refused(tiny_model_path):
     with running_daemon(tiny_model_path) as d:
         env = {**d.env()}
         env.pop("NICHELM_SOCKET")
-        second = subprocess.run(serve_cmd(tiny_model_path), env=env, capture_output=True, text=True, timeout=60)
+        second = subprocess.run(serve_cmd(tiny_model_path), env=env, capture_output=True, text=True, timeout=60,
+                                check=False)
         assert second.returncode == 3
         assert "already serves" in second.stderr
         with Client(d.sock, autostart=False) as c:
@@ -123,4 +123,37 @@ def test_autostart_reports_a_daemon_that_cannot_start(tmp_path, monkeypatch):
         assert getattr(info.value, "code", "") in ("model_error", "daemon_unavailable", "connection_lost")
         assert "could not load" in (home / "daemon.log").read_text()
     finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_two_clients_autostarting_at_once_share_one_daemon(tiny_model_path, monkeypatch):
+    import threading
+
+    home = short_home()
+    monkeypatch.setenv("NICHELM_HOME", str(home))
+    monkeypatch.delenv("NICHELM_SOCKET", raising=False)
+    clients: list[Client] = []
+    errors: list[BaseException] = []
+
+    def connect():
+        try:
+            clients.append(Client.connect(model=str(tiny_model_path), timeout=120))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=connect) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(180)
+        assert not errors and len(clients) == 2
+        pids = {c.health()["pid"] for c in clients}
+        assert len(pids) == 1
+        clients[0].shutdown()
+    finally:
+        for c in clients:
+            c.close()
+            if c.started_process is not None and c.started_process.poll() is None:
+                c.started_process.wait(30)
         shutil.rmtree(home, ignore_errors=True)
