@@ -131,7 +131,9 @@ class NicheLanguageServer(LanguageServer):
             except Exception:
                 return  # closed meanwhile
             loop = asyncio.get_running_loop()
-            diags = await loop.run_in_executor(None, self.compute_diagnostics, uri, text)
+            diags, notes = await loop.run_in_executor(None, self.compute_diagnostics, uri, text)
+            for note in notes:  # shown from the loop thread: only it writes to the client
+                self.show_once(note)
             current = self.workspace.text_documents.get(uri)
             if current is None or current.version != version:
                 return  # edited or closed while we worked: that edit scheduled its own check
@@ -142,12 +144,14 @@ class NicheLanguageServer(LanguageServer):
         except Exception:
             log.exception("diagnostics for %s failed", uri)
 
-    def compute_diagnostics(self, uri: str, text: str) -> list[t.Diagnostic]:
-        """All diagnostics of a document (runs in a worker thread)."""
+    def compute_diagnostics(self, uri: str, text: str) -> tuple[list[t.Diagnostic], list[str]]:
+        """All diagnostics of a document, and messages to show once (runs in a worker thread, so it
+        sends nothing itself)."""
         res, entry = self.schema_for(uri, text)
         self._db_of[uri] = res.path if res.ok else None
         index = LineIndex(text)
         diags: list[t.Diagnostic] = []
+        notes: list[str] = []
         problem = res.problem or (entry.error.message if entry is not None and entry.error else None)
         if problem:
             line = res.directive_line or 0
@@ -156,9 +160,9 @@ class NicheLanguageServer(LanguageServer):
                 message=f"NicheLM: {problem}; checking syntax only", severity=t.DiagnosticSeverity.Warning,
                 source="nichelm", code="database"))
             if res.source != "none" or res.path is not None:
-                self.show_once(problem)
+                notes.append(problem)
         if not self.settings.diagnostics:
-            return diags
+            return diags, notes
         metadata = entry.metadata if entry is not None and entry.schema is not None else None
         for p in document_problems(text, metadata, max_chars=self.settings.max_document_bytes):
             sl, sc = index.position(p.start)
@@ -166,7 +170,7 @@ class NicheLanguageServer(LanguageServer):
             diags.append(t.Diagnostic(
                 range=t.Range(t.Position(sl, sc), t.Position(el, ec)), message=p.message,
                 severity=_SEVERITY.get(p.severity, t.DiagnosticSeverity.Error), source="nichelm", code=p.kind))
-        return diags
+        return diags, notes
 
     def recheck_database(self, db: str) -> None:
         """A database's schema changed: re-check every open document that uses it (no debounce)."""
@@ -297,8 +301,10 @@ async def on_completion(ls: NicheLanguageServer, params: t.CompletionParams) -> 
     line_text = index.line_text(pos.line)
     question = question_at_line(line_text)
     if question is not None:
-        if not ls.settings.generate:
-            return t.CompletionList(is_incomplete=False, items=[])
+        # Only an explicit request runs the model: a '.' typed in a comment must not.
+        explicit = params.context is None or params.context.trigger_kind == t.CompletionTriggerKind.Invoked
+        if not ls.settings.generate or not explicit:
+            return t.CompletionList(is_incomplete=True, items=[])
         return await _question_completion(ls, uri, pos.line, line_text)
     offset = index.offset(pos.line, pos.character)
     _, entry = ls.schema_for(uri, text)
@@ -365,9 +371,14 @@ async def _question_completion(ls: NicheLanguageServer, uri: str, line: int, lin
 
 
 @server.feature(t.TEXT_DOCUMENT_HOVER)
-def on_hover(ls: NicheLanguageServer, params: t.HoverParams) -> t.Hover | None:
-    uri, pos = params.text_document.uri, params.position
-    text = ls.text_of(uri)
+async def on_hover(ls: NicheLanguageServer, params: t.HoverParams) -> t.Hover | None:
+    text = ls.text_of(params.text_document.uri)
+    # In a worker thread: the first hover on a table counts its rows, a scan on a big table.
+    return await asyncio.get_running_loop().run_in_executor(
+        None, _hover, ls, params.text_document.uri, text, params.position)
+
+
+def _hover(ls: NicheLanguageServer, uri: str, text: str, pos: t.Position) -> t.Hover | None:
     res, entry = ls.schema_for(uri, text)
     if entry is None or entry.schema is None:
         return None
