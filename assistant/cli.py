@@ -114,7 +114,9 @@ def _wait_started(sock, proc, timeout: float = 600.0) -> dict:
 @click.option("--candidates", type=int, default=1, show_default=True,
               help="Sample this many answers and keep the one whose result most agree on.")
 @click.option("--examples", is_flag=True, help="Show the model example values of each column.")
-@model_option
+@click.option("--model", envvar="NICHELM_MODEL", default=None,
+              help="Model for --local, or for a daemon this command starts [env NICHELM_MODEL]; "
+                   "a running daemon keeps its own model.")
 @socket_option
 @handles_errors
 def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, model, socket_path) -> None:
