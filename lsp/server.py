@@ -480,7 +480,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--log-file", help="write logs here instead of stderr")
     ap.add_argument("--log-level", default=os.environ.get("NICHELM_LSP_LOG", "INFO"))
     ap.add_argument("--version", action="version", version=f"nichelm-lsp {VERSION}")
+    ap.add_argument("--nvim-config", action="store_true",
+                    help="print the path of the shipped Neovim config (nichelm.lua) and exit")
     args = ap.parse_args(argv)
+    if args.nvim_config:
+        print(Path(__file__).resolve().parent / "nvim" / "nichelm.lua")
+        return 0
     handler: logging.Handler = (logging.FileHandler(args.log_file) if args.log_file
                                 else logging.StreamHandler(sys.stderr))
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
