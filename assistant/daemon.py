@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import socket
+import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +40,7 @@ from .service import SchemaCache
 
 log = logging.getLogger("nichelm.daemon")
 
+SEND_TIMEOUT_S = 10
 MAX_QUEUE = 64  # queued generations beyond this get `busy`
 MAX_SOCKET_PATH = 107  # sun_path is 108 bytes on Linux, including the NUL
 
@@ -201,6 +203,9 @@ class Daemon:
                 time.sleep(0.05)
                 continue
             sock.settimeout(None)
+            # A client that stops reading must not stall the thread replying to it (the model worker
+            # among them): a send that blocks this long drops that client instead.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", SEND_TIMEOUT_S, 0))
             conn = Connection(sock)
             with self._conns_lock:
                 self._conns.add(conn)

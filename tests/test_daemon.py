@@ -249,6 +249,23 @@ def test_schema_change_notifies_subscriber(client, shop):
     client.unsubscribe(shop)
 
 
+def test_schema_change_in_wal_mode_and_file_removal(client, tmp_path):
+    db = make_db(tmp_path / "wal.sqlite")
+    con = sqlite3.connect(db)
+    con.execute("PRAGMA journal_mode=WAL")
+    got: queue.Queue = queue.Queue()
+    sub = client.subscribe(db, got.put)
+    con.execute("CREATE TABLE refunds (id INTEGER PRIMARY KEY, order_id INTEGER, amount REAL)")
+    con.commit()  # lands in shop.sqlite-wal; the main file is untouched until a checkpoint
+    note = got.get(timeout=8)
+    assert note["previous"] == sub["version"] and "refunds" in note["tables"]
+    con.close()
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"wal.sqlite{suffix}").unlink(missing_ok=True)
+    note = got.get(timeout=8)
+    assert note["version"] is None and note["error"]["code"] == "database_missing"
+
+
 def test_schema_json_shape(client, shop):
     s = client.schema(shop)
     orders = s["tables"][1]
