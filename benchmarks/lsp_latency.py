@@ -25,7 +25,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 DEFAULT_MODEL = "/work/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
 # Cursor at the end of each text; typical moments of typing a query (same cases as the REPL's benchmark).
@@ -260,7 +259,7 @@ async def bench_generate(args, tmp: Path) -> None:
                 c.shutdown(timeout=10)
         except Exception as exc:
             print(f"  (daemon shutdown: {exc})", file=sys.stderr)
-        time.sleep(0.5)
+        await asyncio.sleep(0.5)
         shutil.rmtree(home, ignore_errors=True)
 
 

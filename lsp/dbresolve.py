@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_DIRECTIVE = re.compile(r"^\s*--\s*nichelm\s*:\s*(?P<body>.*)$", re.I)
-_DB = re.compile(r"""\bdb\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>\S+))""", re.I)
+_DIRECTIVE = re.compile(r"^\s*--\s*nichelm\s*:\s*(?P<body>.*)$", re.IGNORECASE)
+_DB = re.compile(r"""\bdb\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>\S+))""", re.IGNORECASE)
 DB_SUFFIXES = (".sqlite", ".db", ".sqlite3")
 # The directive must come before the first line of code; only this many leading lines are looked at,
 # so a huge document costs nothing here.

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import re
 
-from sqlglot import exp
-
 from nichelm.assistant.errors import Problem
 from nichelm.assistant.sqlcheck import parse, validate
+from sqlglot import exp
 
 from .statements import has_code, split_statements
 
 _DDL = re.compile(r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(create|drop|alter|pragma|attach|detach|vacuum|"
-                  r"reindex|analyze|begin|commit|rollback|savepoint|release)\b", re.I | re.S)
+                  r"reindex|analyze|begin|commit|rollback|savepoint|release)\b", re.IGNORECASE | re.DOTALL)
 # One statement longer than this is only syntax-checked: sqlglot's optimiser-free walk is linear,
 # but a machine-generated INSERT of megabytes still costs seconds.
 MAX_STATEMENT_CHARS = 200_000

@@ -9,12 +9,13 @@ question comment (the SQL, or a comment that says clearly why there is none).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from nichelm.assistant.errors import NicheError
 
@@ -86,10 +87,8 @@ class Generator:
             client, self._client = self._client, None
             self._subscribed.clear()
         if client is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a dead connection may fail; it is gone anyway
                 client.close()
-            except Exception:
-                pass
 
     def _submit(self, db: Path, question: str):
         client = self._connect()

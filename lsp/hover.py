@@ -12,7 +12,7 @@ from a small scan of the text, not from a parse that a half-typed query would fa
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from nichelm.assistant.schema import Schema, Table
 
@@ -24,8 +24,8 @@ _NOT_ALIAS = {"where", "join", "inner", "left", "right", "full", "cross", "natur
 # An alias is any identifier that is not a keyword which may follow a table name.
 _ALIAS = rf"(?!(?:{'|'.join(sorted(_NOT_ALIAS))})\b){_IDENT}"
 _FROM = re.compile(rf"\b(?:FROM|JOIN|UPDATE|INTO)\s+({_IDENT}(?:\s*\.\s*{_IDENT})?)"
-                   rf"(?:\s+(?:AS\s+)?({_ALIAS}))?((?:\s*,\s*{_IDENT}(?:\s+(?:AS\s+)?{_ALIAS})?)*)", re.I)
-_MORE = re.compile(rf"\s*,\s*({_IDENT})(?:\s+(?:AS\s+)?({_ALIAS}))?", re.I)
+                   rf"(?:\s+(?:AS\s+)?({_ALIAS}))?((?:\s*,\s*{_IDENT}(?:\s+(?:AS\s+)?{_ALIAS})?)*)", re.IGNORECASE)
+_MORE = re.compile(rf"\s*,\s*({_IDENT})(?:\s+(?:AS\s+)?({_ALIAS}))?", re.IGNORECASE)
 
 
 def unquote(name: str) -> str:

@@ -125,11 +125,10 @@ class NicheLanguageServer(LanguageServer):
     async def _check(self, uri: str, delay_s: float) -> None:
         try:
             await asyncio.sleep(delay_s)
-            try:
-                doc = self.workspace.get_text_document(uri)
-                text, version = doc.source, doc.version
-            except Exception:
+            doc = self.workspace.text_documents.get(uri)
+            if doc is None:
                 return  # closed meanwhile
+            text, version = doc.source, doc.version
             loop = asyncio.get_running_loop()
             diags, notes = await loop.run_in_executor(None, self.compute_diagnostics, uri, text)
             for note in notes:  # shown from the loop thread: only it writes to the client

@@ -36,7 +36,7 @@ class Settings:
     max_document_bytes: int = 1_000_000  # larger documents get syntax checks on the first part only
 
     @classmethod
-    def from_client(cls, options: Any) -> tuple["Settings", list[str]]:
+    def from_client(cls, options: Any) -> tuple[Settings, list[str]]:
         """Settings from a client dict; accepts both {"nichelm": {...}} and a bare {...}."""
         s = cls()
         warnings: list[str] = []

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 _WORD = re.compile(r"[^\W\d]\w*")  # unicode letters too: SQLite allows them in names
 # A comment that is itself SQL (commented-out code) is not a question.
 _SQLISH = re.compile(r"^\s*(select|with|insert|update|delete|create|drop|alter|pragma|from|where|join)\b.*"
-                     r"(\bfrom\b|\bset\b|\btable\b|\bvalues\b|[=(*,;])", re.I)
-DIRECTIVE = re.compile(r"^\s*--\s*nichelm\s*:", re.I)
+                     r"(\bfrom\b|\bset\b|\btable\b|\bvalues\b|[=(*,;])", re.IGNORECASE)
+DIRECTIVE = re.compile(r"^\s*--\s*nichelm\s*:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def split_statements(doc: str) -> list[Statement]:
 
 
 def _starts_with_create(prefix: str) -> bool:
-    return bool(re.match(r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*create\b", prefix, re.I | re.S))
+    return bool(re.match(r"^\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*create\b", prefix, re.IGNORECASE | re.DOTALL))
 
 
 def _add(out: list[Statement], doc: str, start: int, end: int) -> None:
@@ -100,7 +100,7 @@ def statement_at(statements: list[Statement], offset: int) -> Statement | None:
 
 def has_code(text: str) -> bool:
     """False when *text* holds only comments and whitespace."""
-    stripped = re.sub(r"--[^\n]*|/\*.*?(\*/|$)", "", text, flags=re.S)
+    stripped = re.sub(r"--[^\n]*|/\*.*?(\*/|$)", "", text, flags=re.DOTALL)
     return bool(stripped.strip())
 
 

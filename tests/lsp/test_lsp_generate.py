@@ -6,6 +6,7 @@ cancellation, a daemon that dies), not the quality of the answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -17,7 +18,6 @@ import pytest
 import pytest_asyncio
 from conftest import lsp_session, open_doc
 from lsprotocol import types as t
-
 from nichelm.assistant.sqlcheck import parse
 
 pytestmark = pytest.mark.asyncio
@@ -32,11 +32,9 @@ def short_home():
     yield home
     from nichelm.assistant.client import Client
 
-    try:
+    with contextlib.suppress(Exception):  # the test may have killed it already
         with Client(home / "daemon.sock", autostart=False) as c:
             c.shutdown(timeout=10)
-    except Exception:
-        pass
     time.sleep(0.3)
     shutil.rmtree(home, ignore_errors=True)
 
