@@ -146,8 +146,18 @@ collect() {
   done
   tail -c 2000000 "$WORK/pipeline.log" > "$OUT/pipeline.log" 2>/dev/null
   if [ -d "$RUN/adapter" ]; then
-    tar -C "$RUN" -cf "$WORK/adapter.tar" adapter log_history.json progress.jsonl adapter.sha256 2>/dev/null \
-      || tar -C "$RUN" -cf "$WORK/adapter.tar" adapter
+    # PEFT keeps LoRA weights in fp32 (74 MB at r=16): ship an f16 copy (37 MB), the precision of the GGUF.
+    rm -rf "$WORK/ship" && mkdir -p "$WORK/ship/adapter"
+    cp "$RUN/adapter/"*.json "$WORK/ship/adapter/"
+    env_setup
+    "$PYTHON" - "$RUN/adapter/adapter_model.safetensors" "$WORK/ship/adapter/adapter_model.safetensors" <<'PY'
+import sys, torch
+from safetensors.torch import load_file, save_file
+save_file({k: v.to(torch.float16).contiguous() for k, v in load_file(sys.argv[1]).items()}, sys.argv[2],
+          metadata={"format": "pt"})
+PY
+    for f in log_history.json progress.jsonl adapter.sha256; do [ -f "$RUN/$f" ] && cp "$RUN/$f" "$WORK/ship/"; done
+    tar -C "$WORK/ship" -cf "$WORK/adapter.tar" .
     split -b 15M -d "$WORK/adapter.tar" "$OUT/adapter.tar.part-"
   fi
   ls -la "$OUT"
