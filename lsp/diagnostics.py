@@ -74,8 +74,8 @@ def _apply_ddl(sql: str, known: dict[str, list[str]]) -> None:
             cols = [s.alias_or_name for s in tree.expression.selects]
         known[name.lower()] = cols
     elif isinstance(tree, exp.Drop) and (tree.args.get("kind") or "").upper() in ("TABLE", "VIEW"):
-        table = tree.this
-        if isinstance(table, exp.Table):
+        # sqlglot keeps the dropped names under "tables" (newer) or "this" (older): find them all.
+        for table in tree.find_all(exp.Table):
             known.pop(table.name.lower(), None)
     elif isinstance(tree, exp.Alter):
         table = tree.this

@@ -175,3 +175,25 @@ async def test_malformed_and_huge_documents(client, workspace):
     doc = t.TextDocumentIdentifier(uri=big_uri)
     comp = await client.text_document_completion_async(t.CompletionParams(doc, t.Position(29_999, 26)))
     assert comp is not None
+
+
+async def test_bad_settings_warn_and_configuration_changes_apply(tmp_path):
+    ws = tmp_path / "ws"
+    (ws / "db").mkdir(parents=True)
+    make_shop(ws / "db" / "a.sqlite")
+    con = sqlite3.connect(ws / "db" / "b.sqlite")
+    con.execute("CREATE TABLE things (id INTEGER PRIMARY KEY, label TEXT)")
+    con.commit()
+    con.close()
+    async with lsp_session(ws, init_options={"nichelm": {"database": "db/a.sqlite", "debounceMs": "soon"}}) as client:
+        uri = open_doc(client, ws / "q.sql", "SELECT label FROM things;")
+        await wait_diagnostics(client, uri, lambda d: [x.message for x in d] == ["no such table: things"])
+        assert any("nichelm.debounceMs" in m.message for m in client.messages)
+        client.workspace_did_change_configuration(t.DidChangeConfigurationParams(
+            settings={"nichelm": {"database": "db/b.sqlite"}}))
+        await wait_diagnostics(client, uri, lambda d: d == [])
+        client.workspace_did_change_configuration(t.DidChangeConfigurationParams(
+            settings={"nichelm": {"diagnostics": False, "database": "db/a.sqlite"}}))
+        change_doc(client, uri, "SELECT label FROM things WHERE;", 2)
+        await asyncio.sleep(1.0)
+        assert list(client.diagnostics[uri]) == []
