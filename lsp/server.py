@@ -401,7 +401,8 @@ def _hover(ls: NicheLanguageServer, uri: str, text: str, pos: t.Position) -> t.H
 
 @server.feature(t.TEXT_DOCUMENT_CODE_ACTION,
                 t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.RefactorRewrite], resolve_provider=True))
-def on_code_action(ls: NicheLanguageServer, params: t.CodeActionParams) -> list[t.CodeAction] | None:
+def on_code_action(ls: NicheLanguageServer,
+                   params: t.CodeActionParams) -> list[t.CodeAction | t.Command] | None:
     if not ls.settings.generate:
         return None
     uri = params.text_document.uri
@@ -415,8 +416,9 @@ def on_code_action(ls: NicheLanguageServer, params: t.CodeActionParams) -> list[
         # The model runs only when the user picks the action (codeAction/resolve), not on every
         # cursor move that asks for the list of actions.
         return [t.CodeAction(title=GENERATE_TITLE, kind=t.CodeActionKind.RefactorRewrite, data=data)]
-    return [t.CodeAction(title=GENERATE_TITLE, kind=t.CodeActionKind.RefactorRewrite,
-                         command=t.Command(title=GENERATE_TITLE, command=GENERATE_COMMAND, arguments=[data]))]
+    # Without resolve support: a plain Command (the simplest form every client runs); executing it
+    # generates and applies the edit through workspace/applyEdit.
+    return [t.Command(title=GENERATE_TITLE, command=GENERATE_COMMAND, arguments=[data])]
 
 
 @server.feature(t.CODE_ACTION_RESOLVE)

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from conftest import change_doc, lsp_session, make_shop, open_doc, pos_of, wait_diagnostics
 from lsprotocol import types as t
+from pytest_lsp import client_capabilities
 
 pytestmark = pytest.mark.asyncio
 
@@ -197,3 +198,37 @@ async def test_bad_settings_warn_and_configuration_changes_apply(tmp_path):
         change_doc(client, uri, "SELECT label FROM things WHERE;", 2)
         await asyncio.sleep(1.0)
         assert list(client.diagnostics[uri]) == []
+
+
+async def test_generate_sql_command_path_without_resolve_support_and_without_database(tmp_path):
+    """A client that cannot resolve code actions gets a command; executing it applies an edit through
+    workspace/applyEdit. With no database the edit is a comment saying so (no model involved)."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    caps = client_capabilities("neovim@v0.7.0")
+    caps.text_document.code_action.resolve_support = None
+    applied: list[t.ApplyWorkspaceEditParams] = []
+    async with lsp_session(ws, capabilities=caps) as client:
+
+        @client.feature(t.WORKSPACE_APPLY_EDIT)
+        def on_apply(params: t.ApplyWorkspaceEditParams):
+            applied.append(params)
+            return t.ApplyWorkspaceEditResult(applied=True)
+
+        text = "-- nichelm: db=absent.sqlite\n  -- which customers spent the most?\nSELECT 1;\n"
+        uri = open_doc(client, ws / "g.sql", text)
+        actions = await client.text_document_code_action_async(t.CodeActionParams(
+            t.TextDocumentIdentifier(uri=uri), t.Range(t.Position(1, 4), t.Position(1, 4)),
+            t.CodeActionContext(diagnostics=[])))
+        (cmd,) = actions
+        assert isinstance(cmd, t.Command) and cmd.title == "Generate SQL"
+        assert cmd.command == "nichelm.generateSql"
+        result = await client.workspace_execute_command_async(t.ExecuteCommandParams(
+            command=cmd.command, arguments=cmd.arguments))
+        assert result["sql"] is None and result["code"] == "database_missing"
+        (params,) = applied
+        (edit,) = params.edit.document_changes[0].edits
+        line = "  -- which customers spent the most?"
+        assert edit.range.start == t.Position(1, len(line)) == edit.range.end
+        # Indented like the question, and says clearly why there is no SQL.
+        assert edit.new_text.startswith("\n  -- nichelm: no SQL (database_missing): database not found")
