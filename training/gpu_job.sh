@@ -107,7 +107,7 @@ pipeline() {
   [ "$RESUME" = 1 ] && resume="--resume"
   local t0=$SECONDS
   if [ "$NGPUS" -gt 1 ]; then
-    "$PYTHON" -m accelerate.commands.launch --num_processes "$NGPUS" --mixed_precision bf16 -m nichelm.training.cli \
+    "$PYTHON" -m accelerate.commands.launch --multi_gpu --num_processes "$NGPUS" --mixed_precision bf16 -m nichelm.training.cli \
       train --config "$CONFIG" --data "$RUN/data/data.jsonl" --base "$DEQ" --out "$RUN" $resume $TRAIN_ARGS \
       || { rc=$?; exit $rc; }
   else

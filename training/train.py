@@ -9,7 +9,10 @@ Guards that come from a failed earlier run (GPU.md): examples longer than max_se
 cut; a micro-batch without answer tokens contributes a finite zero instead of 0/0; the run stops at the
 first non-finite loss, before the optimizer applies it.
 
-Multi-GPU (data parallel): ``accelerate launch --num_processes N -m nichelm.training.cli train ...``.
+Multi-GPU (data parallel): ``accelerate launch --multi_gpu --num_processes N --mixed_precision bf16 -m
+nichelm.training.cli train ...`` (or ``torchrun --nproc_per_node N -m nichelm.training.cli train ...``; the
+same command with ``--device cpu`` runs DDP over gloo on a CPU, which is how it was dry-run). The effective
+batch is per-device batch x accumulation x N; metrics count tokens over all ranks; only rank 0 writes.
 Every heavy import (torch, transformers, peft, trl, datasets) happens inside the functions.
 """
 
