@@ -63,7 +63,9 @@ def _expand(value: str, base: Path | None) -> Path:
     p = Path(os.path.expandvars(os.path.expanduser(value)))
     if not p.is_absolute() and base is not None:
         p = base / p
-    return p
+    # Resolved, so that one file reached by two spellings is one schema, and matches the daemon's
+    # (resolved) path in its schema_changed notifications.
+    return p.resolve()
 
 
 def _check(p: Path) -> str | None:
@@ -96,7 +98,7 @@ def resolve_database(text: str, document_path: Path | None, setting: str | None,
     if workspace_root is not None:
         cands = workspace_candidates(workspace_root)
         if len(cands) == 1:
-            return Resolution(cands[0], "workspace")
+            return Resolution(cands[0].resolve(), "workspace")
         if len(cands) > 1:
             names = ", ".join(c.name for c in cands[:5])
             return Resolution(None, "none", f"several databases in the workspace ({names}); choose one with "

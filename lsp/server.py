@@ -180,6 +180,7 @@ class NicheLanguageServer(LanguageServer):
     def _daemon_schema_changed(self, params: dict) -> None:
         # Runs on the daemon client's thread: hop onto the server loop.
         db = params.get("db")
+        log.info("daemon: schema of %s changed (%s)", db, params.get("version"))
         if db and self.loop is not None:
             self.schemas.forget(Path(db))
             self.loop.call_soon_threadsafe(self.recheck_database, db)

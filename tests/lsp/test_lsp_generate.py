@@ -10,13 +10,14 @@ import contextlib
 import os
 import shutil
 import signal
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import lsp_session, open_doc
+from conftest import lsp_session, open_doc, wait_diagnostics
 from lsprotocol import types as t
 from nichelm.assistant.sqlcheck import parse
 
@@ -42,8 +43,10 @@ def short_home():
 @pytest_asyncio.fixture
 async def gen_client(workspace, short_home, tiny_model_path, tmp_path):
     log = tmp_path / "lsp.log"
+    # schemaPollMs: an hour, so that only the daemon's schema_changed notification can refresh.
     async with lsp_session(workspace, env={"NICHELM_HOME": str(short_home)}, log_file=log,
-                           init_options={"nichelm": {"model": str(tiny_model_path)}}) as c:
+                           init_options={"nichelm": {"model": str(tiny_model_path),
+                                                     "schemaPollMs": 3_600_000}}) as c:
         c.log_path = log
         c.home = short_home
         yield c
@@ -96,6 +99,17 @@ async def test_generate_sql_code_action_and_completion(gen_client, workspace):
     assert item.data["cached"] is True
     assert item.text_edit.new_text == "-- how many orders did each customer place?" + edit.new_text
     assert item.text_edit.range.start == t.Position(1, 0)
+
+    # Connected to the daemon, the server hears its schema_changed notifications: with the server's
+    # own polling set to an hour, diagnostics still follow an ALTER TABLE.
+    text = "SELECT id, vip FROM customers;\n"
+    uri2 = open_doc(client, workspace / "s.sql", text)
+    await wait_diagnostics(client, uri2, lambda d: [x.message for x in d] == ["no such column: vip"])
+    con = sqlite3.connect(workspace / "shop.sqlite")
+    con.execute("ALTER TABLE customers ADD COLUMN vip INTEGER")
+    con.commit()
+    con.close()
+    await wait_diagnostics(client, uri2, lambda d: d == [], timeout=30)
 
 
 async def test_cancel_and_daemon_death(gen_client, workspace):
