@@ -222,3 +222,22 @@ def test_parity_report(tiny, random_adapter, tmp_path):
     for key in ("sql_agreement", "execution_agreement", "transformers_exec_acc", "llama_cpp_exec_acc"):
         assert 0.0 <= report[key] <= 1.0
     assert json.loads((tmp_path / "parity.json").read_text())["n"] == 2
+
+
+def test_data_parallel_run_with_two_processes(tiny, data, tmp_path):
+    """Two DDP ranks (gloo on the CPU) through torchrun, the launcher the GPU job's accelerate call wraps."""
+    import subprocess
+    import sys
+
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("\n".join(f"{k}: {json.dumps(v)}" for k, v in _cfg(max_steps=1, save_steps=10).to_dict().items()))
+    out = tmp_path / "ddp"
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29517",
+         "-m", "nichelm.training.cli", "train", "--config", str(cfg_file), "--data", str(data),
+         "--base", str(tiny[0]), "--out", str(out), "--device", "cpu"],
+        capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["world_size"] == 2 and metrics["steps"] == 1 and metrics["effective_batch_size"] == 4
+    assert (out / "adapter" / "adapter_model.safetensors").is_file()
