@@ -37,8 +37,13 @@ def describe() -> dict:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count()
+    try:
+        # Other work on the machine inflates latencies; the 1-minute load average at the start says how much.
+        load = round(os.getloadavg()[0], 2)
+    except OSError:
+        load = None
     return {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "usable_cpus": usable, "gpus": gpus(),
-            "platform": platform.platform(), "python": platform.python_version()}
+            "platform": platform.platform(), "python": platform.python_version(), "load_avg_1m": load}
 
 
 def short(hw: dict, backend: dict | None = None) -> str:

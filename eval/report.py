@@ -72,7 +72,8 @@ def write_report(metrics: dict, records: list[dict], out: Path, max_misses: int 
                f"{metrics.get('p50_latency_s', 0):.3f} s, p95 {metrics.get('p95_latency_s', 0):.3f} s. "
                f"Total cost ${metrics.get('total_cost_usd', 0):.4f}. Backend errors: "
                f"{metrics.get('backend_errors', 0)}."), ""]
-    lines += [f"Hardware: {hardware.short(hw, backend_info)}.", ""]
+    load = f" (load average {hw['load_avg_1m']} when the run started)" if hw.get("load_avg_1m") is not None else ""
+    lines += [f"Hardware: {hardware.short(hw, backend_info)}{load}.", ""]
     skipped = metrics.get("skipped") or {}
     if skipped:
         lines += ["Skipped: " + ", ".join(f"{v} ({k})" for k, v in skipped.items()) + ".", ""]
