@@ -168,21 +168,38 @@ def read_schema(path: str | os.PathLike, *, examples: int = 0, row_counts: bool 
     return Schema(tuple(tables), version, example_values)
 
 
+_NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUM", "DEC", "BOOL")
+
+
+def _wants_examples(c: Column) -> bool:
+    """Example values help the model spell values it must match (names, codes, statuses, dates);
+    numbers and keys add tokens without telling it anything the type does not."""
+    t = c.type.upper()
+    if c.pk or any(k in t for k in _NUMERIC_TYPES) or "BLOB" in t:
+        return False
+    return not c.name.lower().endswith("_id") and c.name.lower() != "id"
+
+
 def _examples(con: sqlite3.Connection, qtable: str, cols: tuple[Column, ...], n: int) -> dict[str, tuple]:
     out = {}
     for c in cols:
+        if not _wants_examples(c):
+            continue
         qc = _quote(c.name)
         try:
             vals = con.execute(
-                f"SELECT DISTINCT {qc} FROM {qtable} WHERE {qc} IS NOT NULL LIMIT {int(n)}"
+                f"SELECT DISTINCT {qc} FROM {qtable} WHERE {qc} IS NOT NULL AND {qc} != '' LIMIT {int(n)}"
             ).fetchall()
         except sqlite3.DatabaseError:
             continue
-        out[c.name] = tuple(_short(v[0]) for v in vals)
+        values = [v[0] for v in vals]
+        if values and all(isinstance(v, (int, float)) for v in values):
+            continue  # a column declared as text that holds numbers
+        out[c.name] = tuple(_short(v) for v in values)
     return out
 
 
-def _short(value, limit: int = 40):
+def _short(value, limit: int = 30):
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
     if isinstance(value, str) and len(value) > limit:

@@ -79,3 +79,12 @@ def test_missing_and_non_sqlite_files_give_clear_errors(tmp_path):
     bad.write_text("hello, I am a text file" * 10)
     with pytest.raises(NotADatabase, match="not a SQLite database"):
         read_schema(bad)
+
+
+def test_examples_only_for_text_like_columns(shop):
+    schema = read_schema(shop, examples=3)
+    assert "name" in schema.examples["customers"] and "country" in schema.examples["customers"]
+    # Keys and numbers add tokens without helping the model spell a value.
+    assert "id" not in schema.examples["customers"]
+    assert "customer_id" not in schema.examples["orders"] and "total" not in schema.examples["orders"]
+    assert schema.examples["orders"]["order date"] == ("2024-01-02",)
