@@ -11,6 +11,9 @@ What it measures (all through the real daemon over its socket, client-side wall 
 - cached: consecutive questions on one database, so llama.cpp reuses the schema prefix in its KV cache
   and only evaluates the question (the case of a user asking questions in the REPL).
 Spider dev questions and databases; "exec match" compares result sets with the gold query's.
+"p50 cpu" is the CPU time (all threads) the daemon used per question: on a machine shared with other
+work, wall time grows but CPU time barely does, so it shows what an idle machine would give
+(about cpu / threads with good thread scaling, up to cpu).
 """
 
 from __future__ import annotations
@@ -93,13 +96,22 @@ def start_daemon(model: str, threads: int | None, home: Path) -> tuple[subproces
     return proc, health, cold
 
 
-def ask(client, db: Path, item: dict) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of process *pid* (all its threads) from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ask(client, db: Path, item: dict, pid: int) -> dict:
+    c0 = cpu_seconds(pid)
     t = time.monotonic()
     ans = client.generate(db, item["question"], timeout=600)
     wall = time.monotonic() - t
+    cpu = cpu_seconds(pid) - c0
     gold = result_set(db, item["gold"])
     pred = result_set(db, ans["sql"]) if ans.get("sql") else None
-    return {"question": item["question"], "sql": ans.get("sql"), "wall_s": wall, "model_s": ans["latency_s"],
+    return {"question": item["question"], "sql": ans.get("sql"), "wall_s": wall, "cpu_s": cpu,
+            "model_s": ans["latency_s"],
             "prompt_tokens": ans["prompt_tokens"], "cached_tokens": ans["cached_tokens"],
             "completion_tokens": ans["completion_tokens"], "exec_match": gold is not None and pred == gold}
 
@@ -107,6 +119,7 @@ def ask(client, db: Path, item: dict) -> dict:
 def summary(rows: list[dict]) -> dict:
     w = [r["wall_s"] for r in rows]
     return {"n": len(rows), "p50_s": statistics.median(w) if w else None, "p95_s": percentile(w, 0.95),
+            "p50_cpu_s": statistics.median(r["cpu_s"] for r in rows) if rows else None,
             "mean_s": statistics.fmean(w) if w else None,
             "mean_prompt_tokens": statistics.fmean(r["prompt_tokens"] for r in rows) if rows else None,
             "mean_cached_tokens": statistics.fmean(r["cached_tokens"] for r in rows) if rows else None,
@@ -139,14 +152,14 @@ def main() -> None:
             for i in range(args.per_db):
                 for db, items in questions.items():
                     if i < len(items):
-                        r = ask(client, db_paths[db], items[i])
+                        r = ask(client, db_paths[db], items[i], proc.pid)
                         runs["cold" if i == 0 else "uncached"].append({**r, "db": db})
                         print(f"  {'cold' if i == 0 else 'uncached':9s} {r['wall_s']:6.2f}s {db}: "
                               f"{r['question'][:60]}", file=sys.stderr)
             # Grouped by database: the schema prefix stays in llama.cpp's KV cache.
             for db, items in questions.items():
                 for i, item in enumerate(items):
-                    r = ask(client, db_paths[db], item)
+                    r = ask(client, db_paths[db], item, proc.pid)
                     if i > 0:  # the first one follows another database: not cached
                         runs["cached"].append({**r, "db": db})
                     print(f"  {'cached' if i else 'switch':9s} {r['wall_s']:6.2f}s {db}: {r['question'][:60]}",
@@ -173,10 +186,11 @@ def main() -> None:
     print(f"\nmodel {health['model'].get('name')}  threads {health['model'].get('threads')}  "
           f"cpus {os.cpu_count()}  load avg before/after {load_before[0]:.1f}/{load_after[0]:.1f}")
     print(f"daemon cold start (process start -> healthy): {cold_start:.2f} s; model load {result['model_load_s']:.2f} s")
-    print(f"{'case':10s} {'n':>3s} {'p50 s':>7s} {'p95 s':>7s} {'mean s':>7s} {'prompt':>7s} {'cached':>7s} {'exec':>5s}")
+    print(f"{'case':10s} {'n':>3s} {'p50 s':>7s} {'p95 s':>7s} {'mean s':>7s} {'p50 cpu':>7s} {'prompt':>7s} "
+          f"{'cached':>7s} {'exec':>5s}")
     for k, s in result["summary"].items():
         if s["n"]:
-            print(f"{k:10s} {s['n']:3d} {s['p50_s']:7.2f} {s['p95_s']:7.2f} {s['mean_s']:7.2f} "
+            print(f"{k:10s} {s['n']:3d} {s['p50_s']:7.2f} {s['p95_s']:7.2f} {s['mean_s']:7.2f} {s['p50_cpu_s']:7.2f} "
                   f"{s['mean_prompt_tokens']:7.0f} {s['mean_cached_tokens']:7.0f} {s['exec_match']:5.0%}")
     print(f"wrote {args.out}")
 
