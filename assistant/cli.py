@@ -203,6 +203,8 @@ def pull(name, force) -> None:
         names = [name]
     else:
         base = os.environ.get("NICHELM_MODEL") or models.DEFAULT_MODEL
+        if base not in models.REGISTRY:  # NICHELM_MODEL may be a GGUF path: nothing to pull for it
+            base = models.DEFAULT_MODEL
         names = [base] + [s.name for s in models.REGISTRY.values() if s.kind == "lora" and s.base == base]
     for n in names:
         path = models.pull(n, progress=True, force=force, log=lambda m: click.echo(m, err=True))
