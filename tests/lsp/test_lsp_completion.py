@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from conftest import lsp_session, open_doc, pos_of
+from lsp_helpers import lsp_session, open_doc, pos_of
 from lsprotocol import types as t
 from pytest_lsp import client_capabilities
 

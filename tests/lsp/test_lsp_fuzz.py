@@ -8,7 +8,7 @@ import asyncio
 import random
 
 import pytest
-from conftest import lsp_session, open_doc
+from lsp_helpers import lsp_session, open_doc
 from lsprotocol import types as t
 
 pytestmark = pytest.mark.asyncio

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from conftest import lsp_session, open_doc, wait_diagnostics
+from lsp_helpers import lsp_session, open_doc, wait_diagnostics
 from lsprotocol import types as t
 from nichelm.assistant.sqlcheck import parse
 

@@ -50,7 +50,7 @@ def test_neovim_gets_completion_and_diagnostics(tmp_path):
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / ".git").mkdir()  # the root marker
-    from conftest import make_shop
+    from lsp_helpers import make_shop
 
     make_shop(ws / "shop.sqlite")
     sql = ws / "sub" / "q.sql"

@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 
 import pytest
-from conftest import change_doc, lsp_session, make_shop, open_doc, pos_of, wait_diagnostics
+from lsp_helpers import change_doc, lsp_session, make_shop, open_doc, pos_of, wait_diagnostics
 from lsprotocol import types as t
 from pytest_lsp import client_capabilities
 

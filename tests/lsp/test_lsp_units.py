@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import make_shop
+from lsp_helpers import make_shop
 from nichelm.assistant.schema import read_schema
 from nichelm.lsp.dbresolve import resolve_database
 from nichelm.lsp.diagnostics import document_problems
