@@ -67,6 +67,11 @@ class SchemaStore:
         return Entry(schema, schema.version.key if schema.version else "", None, now,
                      metadata=schema.as_dict())
 
+    def cached(self, path: Path) -> Entry | None:
+        """The entry as it is, without touching the file (for the event loop's hot path)."""
+        with self._lock:
+            return self._entries.get(str(path))
+
     def changed(self, path: Path) -> bool:
         """Re-check *path* now; True when its schema (or readability) differs from the cached one."""
         key = str(path)

@@ -91,6 +91,19 @@ class NicheLanguageServer(LanguageServer):
             return res, None
         return res, self.schemas.get(res.path)
 
+    async def schema_async(self, uri: str, text: str) -> tuple[Resolution, Entry | None]:
+        """Like schema_for, for handlers on the event loop: a known schema is used as cached (the
+        poller keeps it fresh), the first read of a database happens in a worker thread, so a big or
+        locked file never stalls the loop."""
+        res = self.resolve(uri, text)
+        if not res.ok:
+            return res, None
+        entry = self.schemas.cached(res.path)
+        if entry is None or entry.error is not None:
+            entry = await asyncio.get_running_loop().run_in_executor(None, self.schemas.get, res.path)
+        self._db_of.setdefault(uri, res.path)
+        return res, entry
+
     def show_once(self, message: str, kind: t.MessageType = t.MessageType.Warning) -> None:
         if message in self._shown:
             return
@@ -217,7 +230,8 @@ class NicheLanguageServer(LanguageServer):
         question = question_at_line(line_text)
         if question is None:
             return None
-        res, entry = self.schema_for(uri, text)
+        # Fresh (not cached) schema: the answer is cached under its version.
+        res, entry = await asyncio.get_running_loop().run_in_executor(None, self.schema_for, uri, text)
         if not res.ok or entry is None or entry.schema is None:
             why = res.problem or (entry.error.message if entry and entry.error else "no database")
             outcome = Outcome(question, None, why, "database_missing")
@@ -307,7 +321,7 @@ async def on_completion(ls: NicheLanguageServer, params: t.CompletionParams) -> 
             return t.CompletionList(is_incomplete=True, items=[])
         return await _question_completion(ls, uri, pos.line, line_text)
     offset = index.offset(pos.line, pos.character)
-    _, entry = ls.schema_for(uri, text)
+    _, entry = await ls.schema_async(uri, text)
     schema = entry.schema if entry is not None else None
     found, cut = completing.complete(text, offset, schema)
     if not found:
