@@ -104,7 +104,9 @@ def _one_line(text: str) -> str:
 def write_plot(metrics: dict, out: Path) -> Path | None:
     """Bar charts of execution accuracy by shape and by difficulty/hardness (whichever exist)."""
     panels = [(k, metrics[k]) for k in ("by_shape", "by_difficulty", "by_hardness") if metrics.get(k)]
-    if not panels:
+    # NICHELM_NO_PLOT: on a machine where matplotlib cannot load beside llama.cpp's CUDA libraries
+    # (seen: a segfault in PIL on the GPU image); `nichelm-eval score` draws the plot later.
+    if not panels or os.environ.get("NICHELM_NO_PLOT"):
         return None
     import matplotlib
 

@@ -6,3 +6,4 @@ for d in assistant lsp training eval convert; do rm -rf /root/ns/nichelm/$d; cp 
 [ -d .spider ] && { rm -rf /root/spider; cp -r .spider /root/spider; }
 export PYTHONPATH=/root/ns:/root/site
 export PYTHONUNBUFFERED=1 NICHELM_SPIDER_DIR=/root/spider NICHELM_HOME=/root/nh
+export NICHELM_NO_PLOT=1
