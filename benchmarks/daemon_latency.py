@@ -67,7 +67,8 @@ def result_set(db: Path, sql: str):
         con.close()
 
 
-def start_daemon(model: str, threads: int | None, home: Path) -> tuple[subprocess.Popen, dict, float]:
+def start_daemon(model: str, threads: int | None, home: Path,
+                 lora: str | None = None) -> tuple[subprocess.Popen, dict, float]:
     from nichelm.assistant.client import Client
     from nichelm.assistant.protocol import DaemonUnavailable
 
@@ -76,6 +77,8 @@ def start_daemon(model: str, threads: int | None, home: Path) -> tuple[subproces
     cmd = [sys.executable, "-m", "nichelm.assistant.cli", "serve", "--foreground", "--model", model]
     if threads:
         cmd += ["--threads", str(threads)]
+    if lora:
+        cmd += ["--lora", lora]
     sock = home / "daemon.sock"
     t0 = time.monotonic()
     with open(home / "daemon.log", "wb") as log:
@@ -131,6 +134,7 @@ def main() -> None:
     ap.add_argument("--model", default=str(LOCAL_15B) if LOCAL_15B.exists() else None,
                     help="registry name or GGUF path (default: the local 1.5B, else the default model)")
     ap.add_argument("--spider", type=Path, default=SPIDER)
+    ap.add_argument("--lora", default=None, help="GGUF LoRA adapter for the daemon")
     ap.add_argument("--dbs", type=int, default=5)
     ap.add_argument("--per-db", type=int, default=6)
     ap.add_argument("--threads", type=int, default=None)
@@ -144,7 +148,7 @@ def main() -> None:
     db_paths = {db: args.spider / "database" / db / f"{db}.sqlite" for db in questions}
     home = Path(tempfile.mkdtemp(prefix="nlb-", dir="/tmp"))
     load_before = os.getloadavg()
-    proc, health, cold_start = start_daemon(model, args.threads, home)
+    proc, health, cold_start = start_daemon(model, args.threads, home, args.lora)
     runs: dict[str, list[dict]] = {"cold": [], "uncached": [], "cached": []}
     try:
         with Client(home / "daemon.sock", autostart=False) as client:
