@@ -115,21 +115,26 @@ async def test_generate_sql_code_action_and_completion(gen_client, workspace):
 async def test_cancel_and_daemon_death(gen_client, workspace):
     client = gen_client
     uri = open_doc(client, workspace / "q.sql", QUESTION_DOC + "-- list the names of customers from the UK\n"
-                   "-- what is the total of all orders?\n")
+                   "-- what is the total of all orders?\n-- which customer has the most orders?\n")
     doc = t.TextDocumentIdentifier(uri=uri)
     # Warm up: starts the daemon and loads the model.
     first = await asyncio.wait_for(client.text_document_completion_async(
         t.CompletionParams(doc, t.Position(1, 3))), 240)
     _assert_sql_or_error(first.items[0].text_edit.new_text.split("\n", 1)[1])
 
-    # A request the editor abandons: $/cancelRequest cancels it in the server and in the daemon.
+    # Two questions at once: the daemon answers one at a time, so the second waits behind the first
+    # and is surely still in flight when the editor abandons it ($/cancelRequest). It is cancelled in
+    # the server and in the daemon; the first one is answered as usual.
+    busy = client.text_document_completion_async(t.CompletionParams(doc, t.Position(4, 3)))
     rid = "cancel-me"
     fut = client.protocol.send_request(t.TEXT_DOCUMENT_COMPLETION,
-                                       t.CompletionParams(doc, t.Position(4, 3)), msg_id=rid)
+                                       t.CompletionParams(doc, t.Position(6, 3)), msg_id=rid)
     await asyncio.sleep(0.05)
     client.protocol.notify(t.CANCEL_REQUEST, t.CancelParams(id=rid))
     with pytest.raises(Exception, match="cancel"):
         await asyncio.wait_for(asyncio.wrap_future(fut), 60)
+    answered = await asyncio.wait_for(busy, 240)
+    _assert_sql_or_error(answered.items[0].text_edit.new_text.split("\n", 1)[1])
     await _wait_log(client.log_path, "generation cancelled")
 
     # The daemon dies: the next question reconnects (restarting it) and still gets an answer.
