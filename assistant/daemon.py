@@ -77,8 +77,12 @@ class Connection:
             with self._write_lock:
                 self.sock.sendall(data)
             return True
-        except OSError:
+        except OSError:  # gone, or not reading (SO_SNDTIMEO): drop it; its reader then cleans up
             self.closed.set()
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             return False
 
 

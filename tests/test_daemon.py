@@ -273,3 +273,19 @@ def test_schema_json_shape(client, shop):
     assert orders["foreign_keys"] == [{"columns": ["customer_id"], "ref_table": "customers", "ref_columns": ["id"]}]
     assert orders["indexes"][0]["name"] == "orders_customer"
     assert orders["primary_key"] == ["id"]
+
+
+def test_a_client_that_stops_reading_is_dropped(daemon, client, shop):
+    s = raw_connect(daemon.sock)
+    sql = ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000) "
+           "SELECT i, printf('%0100d', i) FROM n")
+    s.sendall(json.dumps({"id": 1, "method": "execute",
+                          "params": {"db": str(shop), "sql": sql, "max_rows": 30000}}).encode() + b"\n")
+    before = client.health()["clients"]
+    # Its ~3 MB answer does not fit the socket buffer and it never reads: dropped after the send timeout.
+    deadline = time.monotonic() + 60
+    while client.health()["clients"] >= before:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert client.execute(shop, "SELECT count(*) FROM orders")["rows"] == [[3]]
+    s.close()
