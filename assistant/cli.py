@@ -186,9 +186,9 @@ def format_table(columns: list[str], rows: list[list], max_width: int = 40) -> s
 
     body = [[cell(v) for v in r] for r in rows]
     widths = [max([len(c)] + [len(r[i]) for r in body]) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()
     sep = "  ".join("-" * w for w in widths)
-    return "\n".join([line, sep] + ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in body])
+    return "\n".join([line, sep] + ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in body])
 
 
 @cli.command()
