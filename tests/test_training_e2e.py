@@ -131,10 +131,11 @@ def test_non_finite_loss_stops_the_run(tiny, data, tmp_path):
         model.model.norm.weight[0] = float("nan")
     model.save_pretrained(bad)
     AutoTokenizer.from_pretrained(tiny[0]).save_pretrained(bad)
-    with pytest.raises(NonFiniteLoss, match="step 1"):
-        run(_cfg(), data, bad, tmp_path / "out", device="cpu")
+    # Every batch is non-finite: each step's gradients are dropped, and the run stops once too many were.
+    with pytest.raises(NonFiniteLoss, match="non-finite losses"):
+        run(_cfg(max_steps=40), data, bad, tmp_path / "out", device="cpu")
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert metrics["status"] == "non_finite_loss" and metrics["steps"] == 0
+    assert metrics["status"] == "non_finite_loss" and metrics["non_finite_batches"] > 20
     assert not (tmp_path / "out" / "adapter").exists()
 
 
@@ -241,3 +242,22 @@ def test_data_parallel_run_with_two_processes(tiny, data, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["world_size"] == 2 and metrics["steps"] == 1 and metrics["effective_batch_size"] == 4
     assert (out / "adapter" / "adapter_model.safetensors").is_file()
+
+
+def test_answer_only_loss_equals_full_logits_loss(tiny):
+    """The lean loss (LM head on answer positions only) is the usual shifted cross-entropy."""
+    from nichelm.training.train import _trainer_class
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny[0]).eval()
+    torch.manual_seed(0)
+    ids = torch.randint(0, model.config.vocab_size, (2, 12))
+    labels = ids.clone()
+    labels[:, :7] = -100
+    labels[1, 10:] = -100
+    attn = torch.ones_like(ids)
+    lean = _trainer_class().answer_only_loss(model, {"input_ids": ids, "attention_mask": attn}, labels, None, False)
+    logits = model(input_ids=ids, attention_mask=attn).logits
+    ref = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, logits.size(-1)).float(),
+                                            labels[:, 1:].reshape(-1), ignore_index=-100)
+    assert torch.allclose(lean, ref, atol=1e-5), (lean, ref)

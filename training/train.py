@@ -2,12 +2,12 @@
 
 Data: the JSONL written by ``nichelm-train build-data`` (chat messages). Each example is tokenized here
 with the base model's own chat template (training/tokens.py); labels are -100 except on the SQL and its
-end-of-turn token. TRL's fused LM head then scores only the labelled positions (on CUDA it never builds the
-(batch, seq, 151,936) logits), which keeps memory lean.
+end-of-turn token. The loss runs the LM head on the labelled positions only (it never builds the
+(batch, seq, 151,936) logits), which keeps memory lean; under DDP, TRL's fused loss does the same.
 
 Guards that come from a failed earlier run (GPU.md): examples longer than max_seq_len are dropped, never
-cut; a micro-batch without answer tokens contributes a finite zero instead of 0/0; the run stops at the
-first non-finite loss, before the optimizer applies it.
+cut; a micro-batch without answer tokens contributes a finite zero instead of 0/0; a non-finite loss
+drops that step's gradients before the optimizer applies them, and the run stops if it keeps happening.
 
 Multi-GPU (data parallel): ``accelerate launch --multi_gpu --num_processes N --mixed_precision bf16 -m
 nichelm.training.cli train ...`` (or ``torchrun --nproc_per_node N -m nichelm.training.cli train ...``; the
@@ -68,33 +68,68 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+MAX_SKIPPED_BATCHES = 20  # non-finite micro-batches tolerated before the run stops
+
+
 def _trainer_class():
     import torch
+    import torch.nn.functional as F
     from trl import SFTTrainer
 
     class NicheSFTTrainer(SFTTrainer):
-        """SFTTrainer with the two guards: no 0/0 loss, and a stop at the first non-finite loss."""
+        """SFTTrainer with a lean answer-only loss and guards against 0/0 and non-finite losses."""
 
         skipped_batches = 0
+        non_finite_batches = 0
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.get("labels")
             if labels is not None and not bool((labels[:, 1:] != IGNORE_INDEX).any()):
                 self.skipped_batches += 1  # contributes a differentiable zero (DDP ranks stay in step)
             if num_items_in_batch is not None and int(num_items_in_batch) == 0:
-                num_items_in_batch = None  # TRL then divides by clamp(count, 1): a finite zero, not 0/0
-            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+                num_items_in_batch = None
+            if labels is None or isinstance(model, torch.nn.parallel.DistributedDataParallel):
+                # Under DDP the forward must go through the wrapper: TRL's own (fused) loss.
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            return answer_only_loss(model, inputs, labels, num_items_in_batch, return_outputs)
 
-        def training_step(self, *args, **kwargs):
-            loss = super().training_step(*args, **kwargs)
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            loss = super().training_step(model, inputs, num_items_in_batch)
             finite = torch.isfinite(loss.detach()).all().float().reshape(1)
             # All ranks decide together, so that no rank waits forever for one that stopped.
             if float(self.accelerator.gather(finite).min()) < 1.0:
-                raise NonFiniteLoss(
-                    f"non-finite loss at step {self.state.global_step + 1}; stopped before the optimizer applied it"
-                )
+                # Drop this step's accumulated gradients (None grads: the optimizer skips them) rather than
+                # let one bad micro-batch ruin every weight; stop if it keeps happening.
+                self.non_finite_batches += 1
+                model.zero_grad(set_to_none=True)
+                _log(f"non-finite loss at step {self.state.global_step + 1}: gradients of this step dropped "
+                     f"({self.non_finite_batches} so far)")
+                if self.non_finite_batches > MAX_SKIPPED_BATCHES:
+                    raise NonFiniteLoss(f"more than {MAX_SKIPPED_BATCHES} non-finite losses; stopped at step "
+                                        f"{self.state.global_step + 1}")
+                return torch.zeros_like(loss)
             return loss
 
+    def answer_only_loss(model, inputs, labels, num_items_in_batch, return_outputs):
+        """Cross-entropy on the labelled (answer) positions only: the LM head runs on those hidden
+        states alone, so the (batch, seq, vocab) logits are never built."""
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        body = base.get_decoder() if hasattr(base, "get_decoder") else base.model
+        hidden = body(input_ids=inputs["input_ids"], attention_mask=inputs.get("attention_mask"),
+                      use_cache=False).last_hidden_state
+        shift = labels[:, 1:]
+        mask = shift != IGNORE_INDEX
+        picked = hidden[:, :-1][mask]
+        logits = base.get_output_embeddings()(picked).float()
+        target = shift[mask]
+        loss_sum = F.cross_entropy(logits, target, reduction="sum")
+        denom = num_items_in_batch if num_items_in_batch is not None else mask.sum()
+        if not torch.is_tensor(denom):
+            denom = torch.tensor(denom, device=loss_sum.device)
+        loss = loss_sum / denom.to(loss_sum.device).clamp(min=1)
+        return (loss, {"logits": logits}) if return_outputs else loss
+
+    NicheSFTTrainer.answer_only_loss = staticmethod(answer_only_loss)
     return NicheSFTTrainer
 
 
@@ -286,6 +321,7 @@ def _metrics(cfg, trainer, spec, data, status, error, train_s, load_s, t_start, 
         "val_examples": n_val,
         "dropped": dropped,
         "skipped_batches_without_answer": trainer.skipped_batches,
+        "non_finite_batches": trainer.non_finite_batches,
         "train_tokens_per_epoch": seq_tokens,
         "answer_tokens_per_epoch": answer_tokens,
         "train_tokens_seen": int(tokens_seen),
