@@ -91,7 +91,36 @@ def _trainer_class():
             if labels is None or isinstance(model, torch.nn.parallel.DistributedDataParallel):
                 # Under DDP the forward must go through the wrapper: TRL's own (fused) loss.
                 return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-            return answer_only_loss(model, inputs, labels, num_items_in_batch, return_outputs)
+            loss, extra = answer_only_loss(model, inputs, labels, num_items_in_batch, True)
+            self._record_metrics(model, inputs, extra)
+            return (loss, extra) if return_outputs else loss
+
+        def _record_metrics(self, model, inputs, extra):
+            """The metrics TRL's own loss would log: token accuracy on the answer, tokens seen."""
+            mode = "train" if model.training else "eval"
+            n = extra["target"].numel()
+            acc = (extra["logits"].argmax(-1) == extra["target"]).float().sum() / max(n, 1)
+            self._metrics[mode]["mean_token_accuracy"].append(float(acc))
+            if mode == "train":
+                mask = inputs.get("attention_mask")
+                local = mask.sum() if mask is not None else torch.tensor(inputs["input_ids"].numel())
+                self._total_train_tokens += int(self.accelerator.gather_for_metrics(local).sum().item())
+            self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
+
+        def _clip_grad_norm(self, model):
+            # An inf gradient (bf16 overflow) turns into NaN weights through clipping (inf * 0): drop the
+            # step's gradients instead (the optimizer skips parameters whose grad is None).
+            norm = super()._clip_grad_norm(model)
+            if norm is not None and not bool(torch.isfinite(torch.as_tensor(norm)).all()):
+                self.non_finite_batches += 1
+                model.zero_grad(set_to_none=True)
+                _log(f"non-finite gradient norm at step {self.state.global_step + 1}: step skipped "
+                     f"({self.non_finite_batches} so far)")
+                if self.non_finite_batches > MAX_SKIPPED_BATCHES:
+                    raise NonFiniteLoss(f"more than {MAX_SKIPPED_BATCHES} non-finite steps; stopped at step "
+                                        f"{self.state.global_step + 1}")
+                return torch.zeros((), device=norm.device if torch.is_tensor(norm) else None)
+            return norm
 
         def training_step(self, model, inputs, num_items_in_batch=None):
             loss = super().training_step(model, inputs, num_items_in_batch)
@@ -127,7 +156,7 @@ def _trainer_class():
         if not torch.is_tensor(denom):
             denom = torch.tensor(denom, device=loss_sum.device)
         loss = loss_sum / denom.to(loss_sum.device).clamp(min=1)
-        return (loss, {"logits": logits}) if return_outputs else loss
+        return (loss, {"logits": logits.detach(), "target": target}) if return_outputs else loss
 
     NicheSFTTrainer.answer_only_loss = staticmethod(answer_only_loss)
     return NicheSFTTrainer
@@ -179,6 +208,9 @@ def run(cfg: TrainConfig, data: str | os.PathLike, base: str | os.PathLike, out:
 
     spec: BaseSpec = resolve_base(base, gguf_file)
     tokenizer = load_tokenizer(spec)
+    # Right padding: with left padding the first rows of a padded sequence attend to nothing, and the
+    # attention kernels give NaN there, which poisons the gradients even though the loss ignores them.
+    tokenizer.padding_side = "right"
     if cfg.precision == "qlora-nf4" and spec.is_gguf:
         spec = dequantized_dir(spec, dequant_cache or (out / "base-dequantized"), log=_log)
 
