@@ -113,7 +113,8 @@ def _wait_started(sock, proc, timeout: float = 600.0) -> dict:
 @click.option("--max-rows", type=int, default=50, show_default=True)
 @click.option("--candidates", type=int, default=1, show_default=True,
               help="Sample this many answers and keep the one whose result most agree on.")
-@click.option("--examples", is_flag=True, help="Show the model example values of each column.")
+@click.option("--examples/--no-examples", default=True, show_default=True,
+              help="Show the model example values of text columns (the v1 prompt format).")
 @click.option("--model", envvar="NICHELM_MODEL", default=None,
               help="Model for --local, or for a daemon this command starts [env NICHELM_MODEL]; "
                    "a running daemon keeps its own model.")
@@ -139,14 +140,14 @@ def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, mo
 
 def _ask_local(db: str, params: dict, model: str | None) -> dict:
     from . import daemon_methods, models
-    from .daemon import _resolve_model
     from .engine import Engine, EngineSettings
+    from .prompt import EXAMPLE_VALUES
     from .service import SchemaCache
 
     path = daemon_methods.resolve_db(db)
-    schema = SchemaCache(examples=3 if params["with_examples"] else 0).get(path)
-    model_path, name = _resolve_model(model, models)
-    engine = Engine(EngineSettings(model_path=str(model_path)))
+    schema = SchemaCache(examples=EXAMPLE_VALUES if params["with_examples"] else 0).get(path)
+    model_path, lora_path, name = models.resolve(model)
+    engine = Engine(EngineSettings(model_path=str(model_path), lora_path=str(lora_path) if lora_path else None))
     try:
         answer = daemon_methods.generate_answer(engine, schema, path, params, None)
     finally:

@@ -29,7 +29,7 @@ API (stable):
   ``.done()`` and ``.cancel()``: for callers that need the request id, e.g. to cancel from another
   thread. A KeyboardInterrupt while blocked in ``result()`` (Ctrl-C in the REPL) cancels the request in
   the daemon and is re-raised.
-- ``generate(db, question, *, candidates=1, with_examples=False, execute=False, max_rows=200,
+- ``generate(db, question, *, candidates=1, with_examples=True, execute=False, max_rows=200,
   timeout_s=10.0, timeout=None)`` -> ``Answer.to_json()`` plus ``db`` and ``queue_s``; with
   ``execute=True`` also ``result`` (``QueryResult.to_json()``, or None) and ``execution_error``
   (a wire error object, or None).
@@ -343,7 +343,7 @@ class Client:
         return self.submit(method, **params).result(timeout)
 
     def generate(self, db: str | os.PathLike, question: str, *, candidates: int = 1,
-                 with_examples: bool = False, execute: bool = False, max_rows: int = 200,
+                 with_examples: bool = True, execute: bool = False, max_rows: int = 200,
                  timeout_s: float = 10.0, timeout: float | None = None) -> dict:
         return self.request("generate", timeout=timeout, db=_abs(db), question=question,
                             candidates=candidates, with_examples=with_examples, execute=execute,

@@ -28,14 +28,14 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from . import daemon_control, daemon_methods, protocol
 from .engine import Cancelled, Engine, EngineSettings
-from .errors import ModelNotFound, NicheError
+from .errors import NicheError
 from .protocol import Busy, DaemonRunning, ShuttingDown
 from .schema import schema_version
+from .prompt import EXAMPLE_VALUES
 from .service import SchemaCache
 
 log = logging.getLogger("nichelm.daemon")
@@ -89,7 +89,7 @@ class Connection:
 class Daemon:
     def __init__(self, *, model: str | None = None, lora: str | None = None,
                  socket_path: str | os.PathLike | None = None, n_threads: int | None = None,
-                 n_ctx: int = 4096, examples: int = 3):
+                 n_ctx: int = 4096, examples: int = EXAMPLE_VALUES):
         self.model_arg = model or os.environ.get("NICHELM_MODEL") or None
         self.lora_arg = lora
         self.socket_path = daemon_control.socket_path(socket_path)
@@ -157,11 +157,11 @@ class Daemon:
 
         t0 = time.monotonic()
         try:
-            model_path, self.model_name = _resolve_model(self.model_arg, models)
-            lora_path = _resolve_lora(self.lora_arg, models)
+            model_path, lora_path, self.model_name = models.resolve(self.model_arg, self.lora_arg, log=log.info)
             self.timings["fetch_s"] = time.monotonic() - t0
             t1 = time.monotonic()
-            self.engine = Engine(EngineSettings(model_path=str(model_path), lora_path=lora_path,
+            self.engine = Engine(EngineSettings(model_path=str(model_path),
+                                                lora_path=str(lora_path) if lora_path else None,
                                                 n_ctx=self.n_ctx, n_threads=self.n_threads))
             self.timings["load_s"] = time.monotonic() - t1
             self.status = "ok"
@@ -515,28 +515,6 @@ class Daemon:
         log.info("stopped")
 
 
-def _resolve_model(arg: str | None, models) -> tuple[Path, str]:
-    """(path, display name) for --model: a registry name (fetched and verified) or a GGUF path."""
-    arg = arg or models.DEFAULT_MODEL
-    if arg in models.REGISTRY:
-        return models.ensure(arg, progress=False, log=log.info), arg
-    p = Path(arg).expanduser()
-    if p.is_file():
-        return p.resolve(), p.name
-    if p.suffix == ".gguf" or os.sep in arg:
-        raise ModelNotFound(f"model file not found: {p}")  # looks like a path: don't treat it as a name
-    return models.ensure(arg, progress=False, log=log.info), arg  # raises ModelNotFound for a bad name
-
-
-def _resolve_lora(arg: str | None, models) -> str | None:
-    if not arg:
-        return None
-    p = Path(arg).expanduser()
-    if p.is_file():
-        return str(p.resolve())
-    return str(models.ensure(arg, progress=False, log=log.info))
-
-
 def run(*, model: str | None = None, lora: str | None = None, socket_path: str | None = None,
         n_threads: int | None = None, n_ctx: int = 4096) -> int:
     """Entry point of `nichelm serve --foreground`: bind, serve, return an exit status."""
@@ -557,5 +535,3 @@ def run(*, model: str | None = None, lora: str | None = None, socket_path: str |
         os._exit(code)
     return code
 
-
-resolve_model = _resolve_model  # public name: the REPL's and CLI's in-process (--local) paths use it

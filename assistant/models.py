@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -76,6 +76,49 @@ register(ModelSpec(
 ))
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+
+# NicheLM v1: a LoRA adapter trained on the dequantized weights of the Q4_K_M base it runs on
+# (training/configs/nichelm_v1.yaml); small enough to ship inside the package.
+register(ModelSpec(
+    "nichelm-v1-lora", "nichelm-v1-lora.gguf", 18_491_584,
+    "5462edb10e77d3a1bf0086c1fd159b53cc052c8da269e1d0a5f67b8bb7e9f149",
+    "NicheLM v1: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct (the default adapter)",
+    base=DEFAULT_MODEL, bundled="nichelm-v1-lora.gguf", kind="lora",
+))
+NO_ADAPTER = ("none", "no", "off", "")
+
+
+def default_adapter(base: str) -> str | None:
+    """The adapter served by default on top of registry model *base* (None: the base alone)."""
+    return next((s.name for s in REGISTRY.values() if s.kind == "lora" and s.base == base), None)
+
+
+def resolve(model: str | None = None, lora: str | None = None, *, log=None) -> tuple[Path, Path | None, str]:
+    """(model path, adapter path or None, display name) for a --model/--lora choice.
+
+    model: a registry name (fetched and verified) or a GGUF path; default $NICHELM_MODEL, else DEFAULT_MODEL.
+    lora: a registry name or a GGUF path; default $NICHELM_LORA, else the registry's adapter for the
+    model; "none" serves the base model alone."""
+    model = model or os.environ.get("NICHELM_MODEL") or DEFAULT_MODEL
+    if lora is None:
+        lora = os.environ.get("NICHELM_LORA")
+    if model in REGISTRY:
+        model_path, name = ensure(model, progress=False, log=log), model
+        if lora is None:
+            lora = default_adapter(model)
+    else:
+        model_path = Path(model).expanduser()
+        if not model_path.is_file():
+            if model_path.suffix == ".gguf" or os.sep in model:
+                raise ModelNotFound(f"model file not found: {model_path}")
+            get_spec(model)  # raises ModelNotFound listing the known names
+        model_path, name = model_path.resolve(), model_path.name
+    lora_path = None
+    if lora is not None and lora.strip().lower() not in NO_ADAPTER:
+        p = Path(lora).expanduser()
+        lora_path = p.resolve() if p.is_file() else ensure(lora, progress=False, log=log)
+        name = f"{name} + {Path(lora_path).stem}"
+    return model_path, lora_path, name
 
 
 def get_spec(name: str) -> ModelSpec:

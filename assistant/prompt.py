@@ -15,6 +15,10 @@ from __future__ import annotations
 
 PROMPT_VERSION = 1
 
+# Example values per text column shown in the schema (schema.read_schema(examples=...)): part of the
+# prompt format, since NicheLM v1 was trained with them.
+EXAMPLE_VALUES = 3
+
 SYSTEM_INSTRUCTIONS = (
     "You are NicheLM, a text-to-SQL assistant. Given the schema of a SQLite database and a question, "
     "write one SQLite query that answers the question. Use only the tables and columns in the schema. "

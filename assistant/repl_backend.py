@@ -59,11 +59,10 @@ class LocalBackend:
     def _load(self):
         if self._engine is None:
             from . import models
-            from .daemon import _resolve_model
             from .engine import Engine, EngineSettings
 
-            path, self._model_name = _resolve_model(self.model, models)
-            self._engine = Engine(EngineSettings(model_path=str(path)))
+            path, lora, self._model_name = models.resolve(self.model)
+            self._engine = Engine(EngineSettings(model_path=str(path), lora_path=str(lora) if lora else None))
         return self._engine
 
     def generate(self, db: str, question: str) -> dict:

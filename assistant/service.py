@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for
+from .prompt import EXAMPLE_VALUES
 from .engine import Engine, Generation
 from .errors import NoSQLFound, Problem, QueryError
 from .schema import Schema, read_schema, schema_version
@@ -42,7 +43,7 @@ class Answer:
 class SchemaCache:
     """Schemas by database path, re-read only when `PRAGMA schema_version` or the file changes."""
 
-    def __init__(self, examples: int = 0):
+    def __init__(self, examples: int = EXAMPLE_VALUES):
         self._lock = threading.Lock()
         self._by_path: dict[str, Schema] = {}
         self.examples = examples
@@ -64,10 +65,12 @@ class SchemaCache:
 
 
 def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: str | None = None,
-                    candidates: int = 1, with_examples: bool = False,
+                    candidates: int = 1, with_examples: bool | None = None,
                     budget_tokens: int = DEFAULT_SCHEMA_BUDGET, cancel=None) -> Answer:
     """Generate SQL for *question*. With candidates > 1 and a database to run them on, sample a few
     more answers, run each read-only and return the one whose result most candidates share."""
+    if with_examples is None:
+        with_examples = bool(schema.examples)
     schema_text = schema_text_for(schema, question, budget_tokens, with_examples=with_examples)
     gen = engine.generate(schema_text, question, cancel=cancel)
     gens = [gen]

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from nichelm.assistant.prompt import EXAMPLE_VALUES
+
 from .backends import KINDS, BackendSpec
 from .datasets import DATASETS, DatasetError, load
 
@@ -59,8 +61,9 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
               "PEFT directory for transformers).")
 @click.option("--candidates", type=int, default=1, show_default=True,
               help="Sample N candidates and keep the answer most of them agree on when executed.")
-@click.option("--examples", type=int, default=0, show_default=True,
-              help="Example values per column in the schema prompt (0: none).")
+@click.option("--examples", type=int, default=EXAMPLE_VALUES, show_default=True,
+              help="Example values per text column in the schema prompt (0: none; the v1 format uses "
+                   f"{EXAMPLE_VALUES}).")
 @click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
 @click.option("--limit", type=int, help="Only the first N questions of the dataset (in file order).")
 @click.option("--workers", type=int, default=1, show_default=True,

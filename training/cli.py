@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from nichelm.assistant.prompt import EXAMPLE_VALUES
+
 
 def _build_data(a) -> int:
     from .base_model import load_tokenizer, resolve_base
@@ -87,7 +89,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--max-seq-len", type=int, default=1024)
     b.add_argument("--seed", type=int, default=1234)
     b.add_argument("--val-fraction", type=float, default=0.03, help="share of train databases held out")
-    b.add_argument("--example-values", type=int, default=0, help="example values per column in the schema")
+    b.add_argument("--example-values", type=int, default=EXAMPLE_VALUES,
+                   help="example values per text column in the schema (the prompt format's default)")
     b.add_argument("--augment", type=int, default=0, metavar="N",
                    help="add N generated SQLite-idiom pairs (see `augment`); 0 = Spider only")
     b.set_defaults(func=_build_data)
@@ -97,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--spider-dir", default=None)
     g.add_argument("--target", type=int, default=3000, help="pairs wanted in total")
     g.add_argument("--seed", type=int, default=1234)
-    g.add_argument("--example-values", type=int, default=0, help="as build-data: must match the main set")
+    g.add_argument("--example-values", type=int, default=EXAMPLE_VALUES, help="as build-data: must match the main set")
     g.add_argument("--db", action="append", help="only this train database (repeatable)")
     g.set_defaults(func=_augment)
 

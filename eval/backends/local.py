@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from nichelm.assistant import models
 from nichelm.assistant.engine import Engine, EngineSettings
-from nichelm.assistant.errors import ModelNotFound, NicheError
+from nichelm.assistant.errors import NicheError
 from nichelm.assistant.service import answer_question
 
 from ..datasets import Example
 from .base import Prediction, PromptMaker
-
-
-def resolve_model(model: str) -> Path:
-    """A GGUF path, or a registry name fetched (and verified) through `nichelm.assistant.models`."""
-    p = Path(model).expanduser()
-    if p.is_file():
-        return p
-    if model in models.REGISTRY:
-        return models.ensure(model, progress=False)
-    raise ModelNotFound(f"{model}: neither a GGUF file nor a known model name "
-                        f"(known: {', '.join(sorted(models.REGISTRY))})")
 
 
 class LocalBackend:
@@ -37,7 +25,8 @@ class LocalBackend:
     def __init__(self, model: str, lora: str | None = None, candidates: int = 1, examples: int = 0,
                  n_gpu_layers: int | None = None, n_threads: int | None = None, n_ctx: int = 4096,
                  max_tokens: int = 256):
-        path = resolve_model(model)
+        path, lora_path, _ = models.resolve(model, lora or "none")
+        lora = str(lora_path) if lora_path else None
         self.candidates = max(1, candidates)
         self.prompts = PromptMaker(examples)
         self.engine = Engine(EngineSettings(str(path), lora, n_ctx=n_ctx, n_threads=n_threads,
