@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
 
+from nichelm.assistant.prompt import EXAMPLE_VALUES
 from tqdm import tqdm
 
 from . import hardware
@@ -181,8 +182,8 @@ def default_label(spec: BackendSpec) -> str:
         label = "daemon" + (f"({Path(str(o['model'])).name.removesuffix('.gguf')})" if o.get("model") else "")
     if (o.get("candidates") or 1) > 1:
         label += f" k={o['candidates']}"
-    if o.get("examples"):
-        label += " +examples"
+    if "examples" in o and o["examples"] != EXAMPLE_VALUES:  # the prompt format's default goes unsaid
+        label += f" examples={o['examples']}"
     return label
 
 
