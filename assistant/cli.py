@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -127,8 +128,11 @@ def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, mo
     if local:
         answer = _ask_local(db, params, model)
     else:
+        from . import models, paths
         from .client import Client
 
+        if not Path(socket_path or paths.socket_path()).exists():
+            models.prefetch(model)  # first run: show the download rather than wait on the daemon
         with Client(socket_path, model=model) as client:
             answer = client.generate(db, question, candidates=candidates, with_examples=examples,
                                      execute=run_it, max_rows=max_rows)

@@ -93,6 +93,14 @@ def default_adapter(base: str) -> str | None:
     return next((s.name for s in REGISTRY.values() if s.kind == "lora" and s.base == base), None)
 
 
+def prefetch(model: str | None = None) -> None:
+    """Fetch, in the foreground with progress, the registry model a daemon started now would serve, so
+    that a first run shows the download instead of waiting on a daemon that is busy downloading."""
+    name = model or os.environ.get("NICHELM_MODEL") or DEFAULT_MODEL
+    if name in REGISTRY:
+        ensure(name, progress=True)
+
+
 def resolve(model: str | None = None, lora: str | None = None, *, log=None) -> tuple[Path, Path | None, str]:
     """(model path, adapter path or None, display name) for a --model/--lora choice.
 

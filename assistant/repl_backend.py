@@ -22,8 +22,11 @@ class DaemonBackend:
 
     def _connect(self):
         if self._client is None:
+            from . import models, paths
             from .client import Client
 
+            if not Path(self.socket_path or paths.socket_path()).exists():
+                models.prefetch(self.model)  # first run: the download shows its progress here
             # Client.connect waits for the model to load; Ctrl-C during that wait just leaves us
             # unconnected, and the next question tries again.
             self._client = Client.connect(self.socket_path, autostart=True, model=self.model)
