@@ -107,18 +107,23 @@ def _trainer_class():
                 self._total_train_tokens += int(self.accelerator.gather_for_metrics(local).sum().item())
             self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
 
+        def _drop_step(self, model, what: str) -> None:
+            """Forget this step's accumulated gradients (the optimizer skips parameters whose grad is
+            None) rather than let one bad batch ruin every weight; stop if it keeps happening."""
+            self.non_finite_batches += 1
+            model.zero_grad(set_to_none=True)
+            step = self.state.global_step + 1
+            _log(f"non-finite {what} at step {step}: gradients of this step dropped "
+                 f"({self.non_finite_batches} so far)")
+            if self.non_finite_batches > MAX_SKIPPED_BATCHES:
+                raise NonFiniteLoss(f"more than {MAX_SKIPPED_BATCHES} non-finite losses or gradients; "
+                                    f"stopped at step {step}")
+
         def _clip_grad_norm(self, model):
-            # An inf gradient (bf16 overflow) turns into NaN weights through clipping (inf * 0): drop the
-            # step's gradients instead (the optimizer skips parameters whose grad is None).
+            # An inf gradient (bf16 overflow) turns into NaN weights through clipping (inf * 0).
             norm = super()._clip_grad_norm(model)
             if norm is not None and not bool(torch.isfinite(torch.as_tensor(norm)).all()):
-                self.non_finite_batches += 1
-                model.zero_grad(set_to_none=True)
-                _log(f"non-finite gradient norm at step {self.state.global_step + 1}: step skipped "
-                     f"({self.non_finite_batches} so far)")
-                if self.non_finite_batches > MAX_SKIPPED_BATCHES:
-                    raise NonFiniteLoss(f"more than {MAX_SKIPPED_BATCHES} non-finite steps; stopped at step "
-                                        f"{self.state.global_step + 1}")
+                self._drop_step(model, "gradient norm")
                 return torch.zeros((), device=norm.device if torch.is_tensor(norm) else None)
             return norm
 
@@ -127,15 +132,7 @@ def _trainer_class():
             finite = torch.isfinite(loss.detach()).all().float().reshape(1)
             # All ranks decide together, so that no rank waits forever for one that stopped.
             if float(self.accelerator.gather(finite).min()) < 1.0:
-                # Drop this step's accumulated gradients (None grads: the optimizer skips them) rather than
-                # let one bad micro-batch ruin every weight; stop if it keeps happening.
-                self.non_finite_batches += 1
-                model.zero_grad(set_to_none=True)
-                _log(f"non-finite loss at step {self.state.global_step + 1}: gradients of this step dropped "
-                     f"({self.non_finite_batches} so far)")
-                if self.non_finite_batches > MAX_SKIPPED_BATCHES:
-                    raise NonFiniteLoss(f"more than {MAX_SKIPPED_BATCHES} non-finite losses; stopped at step "
-                                        f"{self.state.global_step + 1}")
+                self._drop_step(model, "loss")
                 return torch.zeros_like(loss)
             return loss
 
