@@ -32,7 +32,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-SPIDER = Path("/work/shared/data/spider")
+SPIDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "spider"  # ../shared beside the checkout
 LOCAL_15B = Path("/work/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
 DEFAULT_DBS = ["concert_singer", "pets_1", "car_1", "flight_2", "employee_hire_evaluation"]
 

@@ -21,7 +21,9 @@ from pathlib import Path
 
 from nichelm.assistant.schema import Column, ForeignKey, Schema, Table, read_schema, render_schema
 
-DEFAULT_SPIDER_DIR = Path("/work/shared/data/spider")
+# Spider sits in ../shared/data/spider beside a checkout of this repository (training/ is one level down).
+_BESIDE_CHECKOUT = Path(__file__).resolve().parents[2] / "shared" / "data" / "spider"
+DEFAULT_SPIDER_DIR = _BESIDE_CHECKOUT if _BESIDE_CHECKOUT.is_dir() else Path("/work/shared/data/spider")
 SPLIT_FILES = {"train": ("train_spider.json",), "dev": ("dev.json",)}
 
 
