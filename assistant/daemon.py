@@ -33,9 +33,9 @@ from typing import Any
 from . import daemon_control, daemon_methods, protocol
 from .engine import Cancelled, Engine, EngineSettings
 from .errors import NicheError
+from .prompt import EXAMPLE_VALUES
 from .protocol import Busy, DaemonRunning, ShuttingDown
 from .schema import schema_version
-from .prompt import EXAMPLE_VALUES
 from .service import SchemaCache
 
 log = logging.getLogger("nichelm.daemon")

@@ -10,9 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for
-from .prompt import EXAMPLE_VALUES
 from .engine import Engine, Generation
-from .errors import NoSQLFound, Problem, QueryError
+from .errors import NicheError, NoSQLFound, Problem
+from .prompt import EXAMPLE_VALUES
 from .schema import Schema, read_schema, schema_version
 from .sqlcheck import extract_sql, validate
 from .sqlite_io import execute_readonly
@@ -105,9 +105,7 @@ def _choose(gens: list[Generation], schema: Schema, db_path: str | None):
         try:
             r = execute_readonly(db_path, sql, timeout_s=5.0, max_rows=10_000)
             results.append(tuple(sorted(Counter(map(repr, r.rows)).items())))
-        except QueryError:
-            results.append(None)
-        except Exception:
+        except NicheError:  # a candidate that fails to run gets no vote
             results.append(None)
     votes = Counter(r for r in results if r is not None)
     if not votes:
