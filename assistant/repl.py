@@ -12,6 +12,7 @@ what a line means is `repl_input`, dot commands are `repl_commands`, tables are 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -303,6 +304,9 @@ def demo_database() -> str:
 @click.option("--color/--no-color", default=None, help="Colour output (default: when stdout is a terminal).")
 def main(db, model, local, socket_path, max_rows, writes, color) -> None:
     """Ask DB questions in English or type SQL (default DB: the embedded demo shop)."""
+    # A shell started in the background of a non-interactive script inherits SIGINT ignored, and then
+    # Ctrl-C could not cancel a generation: this shell always wants it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         path = str(check_database_file(db)) if db else str(check_database_file(demo_database()))
         from .repl_backend import DaemonBackend, LocalBackend
