@@ -239,13 +239,17 @@ def _meas_group(t: Tab, rng):
     return (m, rng.choice(gs)) if gs else None
 
 
+def _measured_groups(p, rng, need_label: bool = True):
+    """(table, measure, grouping column) for every table that has both (and a label, if needed)."""
+    for t in _tabs(p, lambda t: (t.label or not need_label) and t.measures() and t.groups()):
+        mg = _meas_group(t, rng)
+        if mg:
+            yield (t, *mg)
+
+
 def window_rank(p, rng):
     out = []
-    for t in _tabs(p, lambda t: t.label and t.measures() and t.groups()):
-        mg = _meas_group(t, rng)
-        if not mg:
-            continue
-        m, g = mg
+    for t, m, g in _measured_groups(p, rng):
         fn = rng.choice(["RANK", "DENSE_RANK"])
         qs = say(rng, ["Rank the {rows} by {m} within each {g}, highest first, showing {lab}, {g}, {m} and the rank.",
                        "For each {g}, rank its {rows} from highest to lowest {m}.",
@@ -261,11 +265,7 @@ def window_rank(p, rng):
 
 def window_top_per_group(p, rng):
     out = []
-    for t in _tabs(p, lambda t: t.label and t.measures() and t.groups()):
-        mg = _meas_group(t, rng)
-        if not mg:
-            continue
-        m, g = mg
+    for t, m, g in _measured_groups(p, rng):
         hi = rng.random() < 0.7
         w = "highest" if hi else "lowest"
         qs = say(rng, ["For each {g}, which {row} has the {w} {m}? Include ties.",
@@ -305,11 +305,7 @@ def window_running_total(p, rng):
 
 def window_share(p, rng):
     out = []
-    for t in _tabs(p, lambda t: t.label and t.measures() and t.groups()):
-        mg = _meas_group(t, rng)
-        if not mg:
-            continue
-        m, g = mg
+    for t, m, g in _measured_groups(p, rng):
         qs = say(rng, ["For each {row}, what percentage of its {g}'s total {m} does it account for?",
                        "Show each {row}'s {lab}, {g} and its share of the {g} total {m} as a percentage.",
                        "Give the {lab} of every {row} with its {m} as a percent of the sum of {m} in the same {g}."],
@@ -337,11 +333,7 @@ def window_row_number(p, rng):
 
 def cte_groups_above_avg(p, rng):
     out = []
-    for t in _tabs(p, lambda t: t.measures() and t.groups()):
-        mg = _meas_group(t, rng)
-        if not mg:
-            continue
-        m, g = mg
+    for t, m, g in _measured_groups(p, rng, need_label=False):
         qs = say(rng, ["Which {g} values have an average {m} above the overall average {m} of all {rows}?",
                        "List each {g} whose mean {m} is higher than the average across every {row}, with that mean.",
                        "Find the {g} groups of {rows} where the average {m} beats the average of the whole table."],
@@ -369,11 +361,7 @@ def cte_most_children(p, rng):
 
 def corr_above_group_avg(p, rng):
     out = []
-    for t in _tabs(p, lambda t: t.label and t.measures() and t.groups()):
-        mg = _meas_group(t, rng)
-        if not mg:
-            continue
-        m, g = mg
+    for t, m, g in _measured_groups(p, rng):
         qs = say(rng, ["Which {rows} have a {m} above the average {m} of their own {g}?",
                        "List the {lab} of each {row} whose {m} is higher than the mean for its {g}.",
                        "Find {rows} that beat their {g}'s average {m}; show {lab}, {g} and {m}."],
