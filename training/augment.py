@@ -16,7 +16,6 @@ keep any one schema or skill from dominating. Output records have the same forma
 
 from __future__ import annotations
 
-import json
 import random
 import sqlite3
 from collections import Counter, defaultdict
@@ -224,13 +223,6 @@ def to_records(pairs: list[dict], opts: AugmentOptions, schema_budget: int | Non
         out.append(rec)
     return out
 
-
-def write(path: str | Path, records: list[dict]) -> None:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    with p.open("w", encoding="utf-8") as f:
-        for r in records:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def augment_records(data_opts) -> list[dict]:

@@ -39,12 +39,13 @@ def _build_data(a) -> int:
 
 
 def _augment(a) -> int:
-    from .augment import AugmentOptions, generate, to_records, write
+    from .augment import AugmentOptions, generate, to_records
+    from .dataset import write_jsonl
 
     opts = AugmentOptions(spider_dir=a.spider_dir, seed=a.seed, target=a.target, example_values=a.example_values,
                           db_ids=a.db or None)
     pairs, report = generate(opts)
-    write(a.out, to_records(pairs, opts))
+    write_jsonl(a.out, to_records(pairs, opts))
     summary = {"out": str(a.out), **report.to_json()}
     with open(str(a.out) + ".report.json", "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
