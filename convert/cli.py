@@ -32,7 +32,7 @@ def _parity(a) -> int:
     from .parity import run_parity, write_report
 
     report = run_parity(a.base_gguf, a.adapter, a.adapter_gguf, n=a.n, spider_dir=a.spider_dir,
-                        n_gpu_layers=a.n_gpu_layers)
+                        n_gpu_layers=a.n_gpu_layers, llama_gguf=a.llama_gguf)
     write_report(report, a.out)
     print(json.dumps({k: v for k, v in report.items() if k != "items"}, indent=2))
     return 0
@@ -66,6 +66,8 @@ def parser() -> argparse.ArgumentParser:
     pa.add_argument("--n", type=int, default=50)
     pa.add_argument("--spider-dir", default=None)
     pa.add_argument("--n-gpu-layers", type=int, default=None)
+    pa.add_argument("--llama-gguf", default=None,
+                    help="model llama.cpp runs (default: --base-gguf), e.g. a merged GGUF with --adapter-gguf ''")
     pa.add_argument("--out", default="parity.json")
     pa.set_defaults(func=_parity)
     return p

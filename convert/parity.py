@@ -84,8 +84,12 @@ class TransformersSide:
 
 
 def run_parity(base_gguf, adapter_dir, adapter_gguf, *, n: int = 50, spider_dir=None,
-               n_gpu_layers: int | None = None, max_new_tokens: int = 256, log=print) -> dict:
-    """Run *n* Spider dev questions through both runtimes; returns the JSON report."""
+               n_gpu_layers: int | None = None, max_new_tokens: int = 256, llama_gguf=None, log=print) -> dict:
+    """Run *n* Spider dev questions through both runtimes; returns the JSON report.
+
+    transformers runs *base_gguf* (a GGUF file, or the same weights as a dequantized model directory) with
+    the PEFT adapter; llama.cpp runs *llama_gguf* (default: *base_gguf*) with *adapter_gguf* (None: no
+    adapter, e.g. for a merged model)."""
     from nichelm.assistant.context import schema_text_for
     from nichelm.assistant.engine import Engine, EngineSettings
     from nichelm.assistant.prompt import build_messages
@@ -94,7 +98,7 @@ def run_parity(base_gguf, adapter_dir, adapter_gguf, *, n: int = 50, spider_dir=
     examples = pick_examples(n, spider_dir)
     t0 = time.monotonic()
     tf = TransformersSide(base_gguf, adapter_dir, max_new_tokens=max_new_tokens)
-    engine = Engine(EngineSettings(model_path=str(base_gguf), lora_path=str(adapter_gguf) if adapter_gguf else None,
+    engine = Engine(EngineSettings(model_path=str(llama_gguf or base_gguf), lora_path=str(adapter_gguf) if adapter_gguf else None,
                                    n_ctx=4096, n_gpu_layers=n_gpu_layers, max_tokens=max_new_tokens))
     log(f"both runtimes loaded in {time.monotonic() - t0:.0f}s; {len(examples)} questions")
     items = []
@@ -126,7 +130,7 @@ def run_parity(base_gguf, adapter_dir, adapter_gguf, *, n: int = 50, spider_dir=
         "execution_agreement": round(sum(x["same_result"] for x in items) / k, 4),
         "transformers_exec_acc": round(sum(x["transformers_correct"] for x in items) / k, 4),
         "llama_cpp_exec_acc": round(sum(x["llama_cpp_correct"] for x in items) / k, 4),
-        "base_gguf": str(base_gguf), "adapter_dir": str(adapter_dir), "adapter_gguf": str(adapter_gguf),
+        "base_gguf": str(base_gguf), "llama_gguf": str(llama_gguf or base_gguf), "adapter_dir": str(adapter_dir), "adapter_gguf": str(adapter_gguf),
         "seconds": round(time.monotonic() - t0, 1),
         "items": items,
     }

@@ -16,6 +16,7 @@ from nichelm.training.augment_profile import plural, profile, singular, words
 from nichelm.training.augment_templates import Cand
 from nichelm.training.dataset import DataOptions, make_record
 from nichelm.training.denylist import ECOMMERCE_DENYLIST, DenylistViolation
+from nichelm.training.sql_style import restyle_for_database
 
 try:
     SPIDER = spider_data.spider_dir()
@@ -58,7 +59,7 @@ def test_covers_the_sqlite_idioms(two_db_pairs):
     pairs, report = two_db_pairs
     sql = " ".join(p["query"] for p in pairs)
     for idiom in ("strftime('%Y'", "OVER (PARTITION BY", "WITH ", "NOT EXISTS", "CASE WHEN", "LIKE ",
-                  "HAVING COUNT(*)", "100.0 *", "ROUND(AVG("):
+                  "HAVING COUNT(*)", "100.0 *", "ROUND(AVG(", "LAG("):
         assert idiom in sql, idiom
     assert len(report.per_template) >= 20
     # caps hold: no template more than per_db_template (doubled for dates) on one database
@@ -79,7 +80,8 @@ def test_records_match_the_training_format(two_db_pairs):
         ex = spider_data.SpiderExample(p["db_id"], p["question"], p["query"], spider_data.database_path(p["db_id"]))
         base = make_record(ex, DataOptions())
         assert r["messages"] == base["messages"]
-        assert r["messages"][-1]["content"] == normalise_answer(p["query"])
+        answer, _ = restyle_for_database(spider_data.database_path(p["db_id"]), p["query"])
+        assert r["messages"][-1]["content"] == normalise_answer(answer)
         assert (r["source"], r["template"]) == ("augment", p["template"])
 
 
@@ -170,6 +172,38 @@ def test_validate_rejects_bad_pairs(tiny_db):
         assert augment.validate(con, no_tie) is None
         zero = Cand("t", "q", "SELECT COUNT(*) FROM player WHERE salary < 0", positive=True)
         assert augment.validate(con, zero) == "zero_count"
+    finally:
+        con.close()
+
+
+def test_period_templates_write_sql_that_runs_and_means_what_it_says(tiny_db):
+    import random
+
+    from nichelm.training import augment_templates_periods as periods
+
+    prof = profile("tiny", tiny_db)
+    con = connect_readonly(tiny_db)
+    try:
+        made = {}
+        for fn in periods.TEMPLATES:
+            for seed in range(6):
+                for c in fn(prof, random.Random(seed)):
+                    why = augment.validate(con, c)
+                    assert not (why or "").startswith("error"), (why, c)  # empty/zero is for the driver to drop
+                    if why is None:
+                        made.setdefault(c.template, c)
+        assert set(made) == {f.__name__ for f in periods.TEMPLATES}
+        # the LAG column is this period's value minus the previous one
+        rows = con.execute(made["period_change"].sql).fetchall()
+        assert rows[0][2] is None and all(b[2] == b[1] - a[1] for a, b in zip(rows, rows[1:]))
+        rows = con.execute(made["period_running_total"].sql).fetchall()
+        assert rows[-1][2] == sum(r[1] for r in rows)
+        # the n-th player of a team by join date, counted by hand
+        nth = made["nth_child_of_parent"]
+        team, n = nth.sql.split("= '")[1].split("'")[0], int(nth.sql.rsplit("= ", 1)[1])
+        dates = sorted(r[0] for r in con.execute("SELECT p.joined_on FROM player p JOIN team t ON p.team_id = "
+                                                 "t.team_id WHERE t.team_name = ?", (team,)))
+        assert con.execute(nth.sql).fetchall() == [(dates[n - 1],)]
     finally:
         con.close()
 

@@ -8,6 +8,7 @@ from nichelm.assistant.prompt import normalise_answer, training_messages
 from nichelm.training import spider_data
 from nichelm.training.dataset import DataOptions, build, check_records, read_jsonl, write_jsonl
 from nichelm.training.denylist import ECOMMERCE_DENYLIST, DenylistViolation
+from nichelm.training.sql_style import restyle_for_database
 
 try:
     spider_data.spider_dir()
@@ -47,10 +48,17 @@ def test_validation_holds_out_whole_train_databases(built):
 
 @needs_spider
 def test_records_use_the_product_prompt(built):
-    rec = built[0][0]
-    schema_text = rec["messages"][0]["content"].split("Database schema:\n", 1)[1]
-    assert rec["messages"] == training_messages(schema_text, rec["question"], rec["query"])
-    assert rec["messages"][-1]["content"] == normalise_answer(rec["query"])
+    train = built[0]
+    for rec in train[:50]:
+        schema_text = rec["messages"][0]["content"].split("Database schema:\n", 1)[1]
+        answer, outcome = restyle_for_database(spider_data.database_path(rec["db_id"]), rec["query"])
+        assert outcome == rec["sql_style"]
+        assert rec["messages"] == training_messages(schema_text, rec["question"], answer)
+        assert rec["messages"][-1]["content"] == normalise_answer(answer)
+    assert {r["sql_style"] for r in train} >= {"same", "rewritten"}
+    assert built[2].sql_style["rewritten"] > 1000
+    spider_style = build(DataOptions(seed=7, val_fraction=0.05, sql_style="spider"))[0]
+    assert all(r["messages"][-1]["content"] == normalise_answer(r["query"]) for r in spider_style)
 
 
 @needs_spider

@@ -224,6 +224,15 @@ def test_parity_report(tiny, random_adapter, tmp_path):
         assert 0.0 <= report[key] <= 1.0
     assert json.loads((tmp_path / "parity.json").read_text())["n"] == 2
 
+    # a merged f16 GGUF (no adapter on the llama.cpp side) answers as base + LoRA did
+    from nichelm.convert.merge import merge_to_gguf
+
+    merged = merge_to_gguf(random_adapter, tiny[1], tmp_path / "m.gguf", qtype="F16", log=lambda *_: None)["out"]
+    again = run_parity(tiny[1], random_adapter, None, n=2, max_new_tokens=12, llama_gguf=merged,
+                       log=lambda *_: None)
+    assert again["llama_gguf"] == str(merged) and again["adapter_gguf"] == "None"
+    assert [x["llama_cpp"] for x in again["items"]] == [x["llama_cpp"] for x in report["items"]]
+
 
 def test_data_parallel_run_with_two_processes(tiny, data, tmp_path):
     """Two DDP ranks (gloo on the CPU) through torchrun, the launcher the GPU job's accelerate call wraps."""

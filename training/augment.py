@@ -27,6 +27,7 @@ from nichelm.assistant.sqlite_io import connect_readonly, run_query
 
 from . import augment_templates as T1
 from . import augment_templates_more as T2
+from . import augment_templates_periods as T3
 from . import spider_data
 from .augment_profile import profile
 from .denylist import ECOMMERCE_DENYLIST, DenylistViolation
@@ -40,9 +41,11 @@ TEMPLATES = {
         T1.corr_child_count, T1.anti_join, T1.anti_join_count,
         T2.case_bucket, T2.case_label, T2.like_match, T2.null_handling, T2.self_join, T2.set_ops,
         T2.group_having, T2.join_aggregate, T2.join_filter, T2.join_three, T2.top_k, T2.distinct_count,
-        T2.percentage, T2.round_avg,
+        T2.percentage, T2.round_avg, *T3.TEMPLATES,
     )
 }
+# Date skills are the scarcest (few Spider databases have ISO dates): their templates are drawn more often.
+DATE_TEMPLATES = {n for n in TEMPLATES if n.startswith(("date_", "year_"))} | {f.__name__ for f in T3.TEMPLATES}
 QUERY_TIMEOUT_S = 4.0  # generous: a pair that is slow only under load must not flip the output
 DATE_ROUNDS = 4  # parameter draws per date template and database
 
@@ -63,6 +66,7 @@ class AugmentOptions:
     per_template: int = 220  # ... and this many from one template overall
     example_values: int = 0  # as DataOptions.example_values: the schema text must match the main set
     db_ids: list[str] | None = None  # default: every usable train database
+    sql_style: str = "qualified"  # as DataOptions.sql_style
 
 
 @dataclass
@@ -152,8 +156,7 @@ def pairs_for_database(db_id: str, opts: AugmentOptions, report: AugmentReport |
     by_template: dict[str, list] = {}
     try:
         for name, fn in TEMPLATES.items():
-            # Date skills are the scarcest (few Spider databases have ISO dates): draw them more often.
-            boost = name.startswith(("date_", "year_"))
+            boost = name in DATE_TEMPLATES
             cands = []
             for r in range(DATE_ROUNDS if boost else 1):
                 rng = random.Random(f"{opts.seed}:{db_id}:{name}:{r}")
@@ -210,7 +213,8 @@ def to_records(pairs: list[dict], opts: AugmentOptions, schema_budget: int | Non
     """Pairs -> training records in the format of training/dataset.py (same prompt, same schema text)."""
     from .dataset import DataOptions, make_record
 
-    dopts = DataOptions(spider_dir=opts.spider_dir, seed=opts.seed, example_values=opts.example_values)
+    dopts = DataOptions(spider_dir=opts.spider_dir, seed=opts.seed, example_values=opts.example_values,
+                        sql_style=opts.sql_style)
     if schema_budget is not None:
         dopts.schema_budget = schema_budget
     out = []
@@ -228,6 +232,6 @@ def to_records(pairs: list[dict], opts: AugmentOptions, schema_budget: int | Non
 def augment_records(data_opts) -> list[dict]:
     """The build-data hook: DataOptions.augment generated pairs as training records."""
     opts = AugmentOptions(spider_dir=data_opts.spider_dir, seed=data_opts.seed, target=data_opts.augment,
-                          example_values=data_opts.example_values)
+                          example_values=data_opts.example_values, sql_style=data_opts.sql_style)
     pairs, _ = generate(opts)
     return to_records(pairs, opts, schema_budget=data_opts.schema_budget)

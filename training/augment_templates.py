@@ -338,9 +338,13 @@ def cte_groups_above_avg(p, rng):
                        "List each {g} whose mean {m} is higher than the average across every {row}, with that mean.",
                        "Find the {g} groups of {rows} where the average {m} beats the average of the whole table."],
                  g=g.words, m=m.words, rows=t.nouns, row=t.noun)
-        sql = (f"WITH group_avg AS (SELECT {q(g.name)}, AVG({q(m.name)}) AS avg_value FROM {q(t.name)} "
-               f"GROUP BY {q(g.name)}) SELECT {q(g.name)}, ROUND(avg_value, 2) FROM group_avg "
-               f"WHERE avg_value > (SELECT AVG({q(m.name)}) FROM {q(t.name)})")
+        overall = f"(SELECT AVG({q(m.name)}) FROM {q(t.name)})"
+        if rng.random() < 0.5:
+            sql = (f"WITH group_avg AS (SELECT {q(g.name)}, AVG({q(m.name)}) AS avg_value FROM {q(t.name)} "
+                   f"GROUP BY {q(g.name)}) SELECT {q(g.name)}, avg_value FROM group_avg WHERE avg_value > {overall}")
+        else:  # the same answer without a CTE: neither form is "the" shape of this question
+            sql = (f"SELECT {q(g.name)}, AVG({q(m.name)}) FROM {q(t.name)} GROUP BY {q(g.name)} "
+                   f"HAVING AVG({q(m.name)}) > {overall}")
         out.append(Cand("cte_groups_above_avg", qs, sql))
     return out
 

@@ -21,7 +21,8 @@ def _build_data(a) -> int:
     from .dataset import DataOptions, build, val_path_for, write_jsonl
 
     opts = DataOptions(spider_dir=a.spider_dir, max_seq_len=a.max_seq_len, seed=a.seed,
-                       val_fraction=a.val_fraction, example_values=a.example_values, augment=a.augment)
+                       val_fraction=a.val_fraction, example_values=a.example_values, augment=a.augment,
+                       sql_style=a.sql_style)
     tok = None
     if a.tokenizer:
         tok = load_tokenizer(resolve_base(a.tokenizer, a.gguf_file))
@@ -43,7 +44,7 @@ def _augment(a) -> int:
     from .dataset import write_jsonl
 
     opts = AugmentOptions(spider_dir=a.spider_dir, seed=a.seed, target=a.target, example_values=a.example_values,
-                          db_ids=a.db or None)
+                          db_ids=a.db or None, sql_style=a.sql_style)
     pairs, report = generate(opts)
     write_jsonl(a.out, to_records(pairs, opts))
     summary = {"out": str(a.out), **report.to_json()}
@@ -78,6 +79,13 @@ def _dequantize(a) -> int:
     return 0
 
 
+def _style_arg(p: argparse.ArgumentParser) -> None:
+    from .sql_style import STYLES
+
+    p.add_argument("--sql-style", choices=STYLES, default=STYLES[0],
+                   help="answers as table-qualified SQL with single-quoted strings (default), or as Spider has them")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nichelm-train", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -94,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
                    help="example values per text column in the schema (the prompt format's default)")
     b.add_argument("--augment", type=int, default=0, metavar="N",
                    help="add N generated SQLite-idiom pairs (see `augment`); 0 = Spider only")
+    _style_arg(b)
     b.set_defaults(func=_build_data)
 
     g = sub.add_parser("augment", help="generated SQLite-idiom pairs over Spider train databases -> JSONL")
@@ -103,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=1234)
     g.add_argument("--example-values", type=int, default=EXAMPLE_VALUES, help="as build-data: must match the main set")
     g.add_argument("--db", action="append", help="only this train database (repeatable)")
+    _style_arg(g)
     g.set_defaults(func=_augment)
 
     t = sub.add_parser("train", help="train a LoRA adapter")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import random
 import statistics
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from nichelm.assistant.prompt import PROMPT_VERSION, normalise_answer, training_
 
 from . import spider_data
 from .denylist import ECOMMERCE_DENYLIST, assert_not_denylisted
+from .sql_style import STYLES, restyle_for_database
 
 
 @dataclass
@@ -38,6 +40,7 @@ class DataOptions:
     example_values: int = 0  # example values per column in the schema text (0 = none)
     schema_budget: int = DEFAULT_SCHEMA_BUDGET  # same default budget as inference
     augment: int = 0  # generated SQLite-idiom pairs to add (training/augment.py); 0 = none
+    sql_style: str = "qualified"  # answers rewritten by training/sql_style.py ("spider": gold SQL as is)
 
     def __post_init__(self):
         if self.max_seq_len < 64:
@@ -46,6 +49,8 @@ class DataOptions:
             raise ValueError(f"val_fraction must be in [0, 0.5), got {self.val_fraction}")
         if self.example_values < 0:
             raise ValueError("example_values must be >= 0")
+        if self.sql_style not in STYLES:
+            raise ValueError(f"sql_style must be one of {', '.join(STYLES)}, got {self.sql_style!r}")
 
 
 @dataclass
@@ -55,6 +60,7 @@ class BuildReport:
     duplicates: int = 0
     too_long: int = 0
     augmented: int = 0  # generated pairs added (before the length filter)
+    sql_style: dict = field(default_factory=dict)  # restyle outcomes (training/sql_style.py) -> count
     train: int = 0
     val: int = 0
     train_dbs: int = 0
@@ -80,11 +86,13 @@ def make_record(ex: spider_data.SpiderExample, opts: DataOptions) -> dict:
     question gets exactly the schema text it would get at inference time."""
     schema = spider_data.schema_for(ex.db_id, opts.spider_dir, examples=opts.example_values)
     text = schema_text_for(schema, ex.question, opts.schema_budget, with_examples=opts.example_values > 0)
+    answer, style = restyle_for_database(ex.db_path, ex.query, opts.sql_style)
     return {
-        "messages": training_messages(text, ex.question, ex.query),
+        "messages": training_messages(text, ex.question, answer),
         "db_id": ex.db_id,
         "question": ex.question,
-        "query": ex.query,
+        "query": ex.query,  # as the source has it; the answer in messages may be restyled
+        "sql_style": style,
         "prompt_version": PROMPT_VERSION,
     }
 
@@ -140,6 +148,7 @@ def build(opts: DataOptions, tokenizer=None) -> tuple[list[dict], list[dict], Bu
     rng.shuffle(val)
 
     check_records(train + val, opts.spider_dir)
+    report.sql_style = dict(sorted(Counter(r["sql_style"] for r in records).items()))
     report.train, report.val = len(train), len(val)
     report.train_dbs = len({r["db_id"] for r in train})
     report.val_dbs = sorted(val_dbs)

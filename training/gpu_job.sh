@@ -16,7 +16,7 @@
 # Environment (defaults for the GPU machine):
 #   BASE=/root/base/model.gguf  CONFIG=lora_h100  DATA=.gpu/train/data.jsonl.gz  WORK=/root/nichelm-train
 #   WHEELS=".whl .gpu/whl"  NGPUS=1  PYTHON=python3  WATCH_S=540  RESUME=0  SKIP_WHEELS=0
-#   TRAIN_ARGS=""  (extra arguments for `train`, e.g. "--max-steps 20")
+#   TRAIN_ARGS=""  (extra arguments for `train`, e.g. "--max-steps 20")  ADAPTER_NAME=nichelm-v1-lora
 set -uo pipefail
 
 MODE=${1:-start}
@@ -37,7 +37,8 @@ SITE=${SITE:-$WORK/site}        # wheels that the machine lacks, installed here
 SRC=$WORK/src                   # a copy of the package sources: the checkout may vanish after the call
 DEQ=${DEQ:-$(dirname "$BASE")/dequantized}
 RUN=$WORK/run
-ADAPTER_GGUF=$RUN/nichelm-v1-lora.gguf
+ADAPTER_NAME=${ADAPTER_NAME:-nichelm-v1-lora}   # file name of the GGUF adapter (without .gguf)
+ADAPTER_GGUF=$RUN/$ADAPTER_NAME.gguf
 OUT=${OUT:-$WORK/out}
 
 log() { echo "[gpu_job $(date -u +%H:%M:%S)] $*"; }
@@ -166,7 +167,7 @@ PY
 collect_gguf() {
   mkdir -p "$OUT"
   [ -f "$ADAPTER_GGUF" ] || { log "no $ADAPTER_GGUF yet"; return 1; }
-  split -b 15M -d "$ADAPTER_GGUF" "$OUT/nichelm-v1-lora.gguf.part-"
+  split -b 15M -d "$ADAPTER_GGUF" "$OUT/$ADAPTER_NAME.gguf.part-"
   cp "$RUN/adapter.sha256" "$OUT/" 2>/dev/null
   ls -la "$OUT"
 }
@@ -180,7 +181,7 @@ case "$MODE" in
     rm -f "$WORK/status"
     # Run a copy from $WORK: the checkout this call runs in may be gone before the pipeline ends.
     cp "$0" "$WORK/gpu_job.sh"
-    (cd "$WORK" && export BASE CONFIG WORK NGPUS PYTHON RESUME TRAIN_ARGS SITE DEQ OUT && \
+    (cd "$WORK" && export BASE CONFIG WORK NGPUS PYTHON RESUME TRAIN_ARGS SITE DEQ OUT ADAPTER_NAME && \
       setsid nohup bash "$WORK/gpu_job.sh" pipeline >> "$WORK/pipeline.log" 2>&1 < /dev/null &
       echo $! > "$WORK/pid")
     sleep 3
