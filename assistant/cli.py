@@ -115,7 +115,7 @@ def _wait_started(sock, proc, timeout: float = 600.0) -> dict:
 @click.option("--candidates", type=int, default=1, show_default=True,
               help="Sample this many answers and keep the one whose result most agree on.")
 @click.option("--examples/--no-examples", default=True, show_default=True,
-              help="Show the model example values of text columns (the v1 prompt format).")
+              help="Show the model example values of text columns (the prompt format the shipped adapter was trained with).")
 @click.option("--model", envvar="NICHELM_MODEL", default=None,
               help="Model for --local, or for a daemon this command starts [env NICHELM_MODEL]; "
                    "a running daemon keeps its own model.")

@@ -77,13 +77,14 @@ register(ModelSpec(
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
-# NicheLM v1: a LoRA adapter trained on the dequantized weights of the Q4_K_M base it runs on
-# (training/configs/nichelm_v1.yaml); small enough to ship inside the package.
+# NicheLM v2: a LoRA adapter trained on the dequantized weights of the Q4_K_M base it runs on
+# (training/configs/nichelm_v2.yaml); small enough to ship inside the package. v1 (sha256 5462edb1...) is in
+# the git history (commit 813ca23) with its evaluation runs in results/ft-v1-*.
 register(ModelSpec(
-    "nichelm-v1-lora", "nichelm-v1-lora.gguf", 18_491_584,
-    "5462edb10e77d3a1bf0086c1fd159b53cc052c8da269e1d0a5f67b8bb7e9f149",
-    "NicheLM v1: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct (the default adapter)",
-    base=DEFAULT_MODEL, bundled="nichelm-v1-lora.gguf", kind="lora",
+    "nichelm-v2-lora", "nichelm-v2-lora.gguf", 18_491_584,
+    "7b197cee830f07e73d683695ac94d438436ad999671696938bee2ff642f9963b",
+    "NicheLM v2: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct (the default adapter)",
+    base=DEFAULT_MODEL, bundled="nichelm-v2-lora.gguf", kind="lora",
 ))
 NO_ADAPTER = ("none", "no", "off", "")
 

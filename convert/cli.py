@@ -1,8 +1,8 @@
 """``nichelm-convert``: PEFT LoRA -> GGUF adapter, merged model -> quantized GGUF, and a parity check.
 
-  nichelm-convert lora   --adapter runs/v1/adapter --base-gguf base.gguf --out nichelm-v1-lora.gguf
-  nichelm-convert merge  --adapter runs/v1/adapter --base base.gguf --out nichelm-v1-q4_k_m.gguf
-  nichelm-convert parity --adapter runs/v1/adapter --adapter-gguf nichelm-v1-lora.gguf --base-gguf base.gguf \
+  nichelm-convert lora   --adapter runs/v2/adapter --base-gguf base.gguf --out nichelm-v2-lora.gguf
+  nichelm-convert merge  --adapter runs/v2/adapter --base base.gguf --out nichelm-v2-q4_k_m.gguf
+  nichelm-convert parity --adapter runs/v2/adapter --adapter-gguf nichelm-v2-lora.gguf --base-gguf base.gguf \
                          --n 50 --out parity.json
 """
 

@@ -83,29 +83,45 @@ class TransformersSide:
         return self.tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
 
 
+def _llama_answers(model_gguf: str, adapter_gguf: str | None, prompts: list[tuple[str, str]],
+                   n_gpu_layers: int | None, max_new_tokens: int) -> list[str]:
+    """Greedy answers of llama.cpp for (schema text, question) pairs. Runs in a child process (see
+    run_parity): libllama built with CUDA and torch's CUDA in one process crash on the GPU machine."""
+    from nichelm.assistant.engine import Engine, EngineSettings
+
+    engine = Engine(EngineSettings(model_path=model_gguf, lora_path=adapter_gguf, n_ctx=4096,
+                                   n_gpu_layers=n_gpu_layers, max_tokens=max_new_tokens))
+    try:
+        return [engine.generate(schema_text, question).text for schema_text, question in prompts]
+    finally:
+        engine.close()
+
+
 def run_parity(base_gguf, adapter_dir, adapter_gguf, *, n: int = 50, spider_dir=None,
                n_gpu_layers: int | None = None, max_new_tokens: int = 256, llama_gguf=None, log=print) -> dict:
     """Run *n* Spider dev questions through both runtimes; returns the JSON report.
 
     transformers runs *base_gguf* (a GGUF file, or the same weights as a dequantized model directory) with
     the PEFT adapter; llama.cpp runs *llama_gguf* (default: *base_gguf*) with *adapter_gguf* (None: no
-    adapter, e.g. for a merged model)."""
+    adapter, e.g. for a merged model). llama.cpp answers first, in a fresh child process, before torch
+    touches the GPU in this one."""
+    import multiprocessing
+
     from nichelm.assistant.context import schema_text_for
-    from nichelm.assistant.engine import Engine, EngineSettings
     from nichelm.assistant.prompt import build_messages
     from nichelm.training.spider_data import schema_for
 
     examples = pick_examples(n, spider_dir)
+    prompts = [(schema_text_for(schema_for(ex.db_id, spider_dir), ex.question), ex.question) for ex in examples]
     t0 = time.monotonic()
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        ll_texts = pool.apply(_llama_answers, (str(llama_gguf or base_gguf), str(adapter_gguf) if adapter_gguf
+                                               else None, prompts, n_gpu_layers, max_new_tokens))
+    log(f"llama.cpp answered {len(prompts)} questions in {time.monotonic() - t0:.0f}s")
     tf = TransformersSide(base_gguf, adapter_dir, max_new_tokens=max_new_tokens)
-    engine = Engine(EngineSettings(model_path=str(llama_gguf or base_gguf), lora_path=str(adapter_gguf) if adapter_gguf else None,
-                                   n_ctx=4096, n_gpu_layers=n_gpu_layers, max_tokens=max_new_tokens))
-    log(f"both runtimes loaded in {time.monotonic() - t0:.0f}s; {len(examples)} questions")
     items = []
-    for i, ex in enumerate(examples):
-        schema_text = schema_text_for(schema_for(ex.db_id, spider_dir), ex.question)
+    for i, (ex, (schema_text, _), ll_text) in enumerate(zip(examples, prompts, ll_texts)):
         tf_text = tf.generate(build_messages(schema_text, ex.question))
-        ll_text = engine.generate(schema_text, ex.question).text
         tf_sql, ll_sql = _sql(tf_text), _sql(ll_text)
         gold, _ = _execute(ex.db_path, ex.query)
         tf_rows, tf_err = _execute(ex.db_path, tf_sql)
@@ -122,7 +138,6 @@ def run_parity(base_gguf, adapter_dir, adapter_gguf, *, n: int = 50, spider_dir=
         })
         if (i + 1) % 10 == 0:
             log(f"{i + 1}/{len(examples)}")
-    engine.close()
     k = max(len(items), 1)
     return {
         "n": len(items),
@@ -130,7 +145,8 @@ def run_parity(base_gguf, adapter_dir, adapter_gguf, *, n: int = 50, spider_dir=
         "execution_agreement": round(sum(x["same_result"] for x in items) / k, 4),
         "transformers_exec_acc": round(sum(x["transformers_correct"] for x in items) / k, 4),
         "llama_cpp_exec_acc": round(sum(x["llama_cpp_correct"] for x in items) / k, 4),
-        "base_gguf": str(base_gguf), "llama_gguf": str(llama_gguf or base_gguf), "adapter_dir": str(adapter_dir), "adapter_gguf": str(adapter_gguf),
+        "base_gguf": str(base_gguf), "llama_gguf": str(llama_gguf or base_gguf), "adapter_dir": str(adapter_dir),
+        "adapter_gguf": str(adapter_gguf),
         "seconds": round(time.monotonic() - t0, 1),
         "items": items,
     }

@@ -16,7 +16,7 @@
 # Environment (defaults for the GPU machine):
 #   BASE=/root/base/model.gguf  CONFIG=lora_h100  DATA=.gpu/train/data.jsonl.gz  WORK=/root/nichelm-train
 #   WHEELS=".whl .gpu/whl"  NGPUS=1  PYTHON=python3  WATCH_S=540  RESUME=0  SKIP_WHEELS=0
-#   TRAIN_ARGS=""  (extra arguments for `train`, e.g. "--max-steps 20")  ADAPTER_NAME=nichelm-v1-lora
+#   TRAIN_ARGS=""  (extra arguments for `train`, e.g. "--max-steps 20")  ADAPTER_NAME=nichelm-lora
 set -uo pipefail
 
 MODE=${1:-start}
@@ -37,7 +37,7 @@ SITE=${SITE:-$WORK/site}        # wheels that the machine lacks, installed here
 SRC=$WORK/src                   # a copy of the package sources: the checkout may vanish after the call
 DEQ=${DEQ:-$(dirname "$BASE")/dequantized}
 RUN=$WORK/run
-ADAPTER_NAME=${ADAPTER_NAME:-nichelm-v1-lora}   # file name of the GGUF adapter (without .gguf)
+ADAPTER_NAME=${ADAPTER_NAME:-nichelm-lora}   # file name of the GGUF adapter (without .gguf)
 ADAPTER_GGUF=$RUN/$ADAPTER_NAME.gguf
 OUT=${OUT:-$WORK/out}
 
