@@ -116,15 +116,17 @@ def _wait_started(sock, proc, timeout: float = 600.0) -> dict:
               help="Sample this many answers and keep the one whose result most agree on.")
 @click.option("--examples/--no-examples", default=True, show_default=True,
               help="Show the model example values of text columns (the prompt format the shipped adapter was trained with).")
+@click.option("--repair/--no-repair", default=True, show_default=True,
+              help="When SQLite cannot compile the answer, give the model its error and ask once more.")
 @click.option("--model", envvar="NICHELM_MODEL", default=None,
               help="Model for --local, or for a daemon this command starts [env NICHELM_MODEL]; "
                    "a running daemon keeps its own model.")
 @socket_option
 @handles_errors
-def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, model, socket_path) -> None:
+def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, repair, model, socket_path) -> None:
     """Turn QUESTION about the SQLite file DB into one SQL query (and run it read-only)."""
     params = {"question": question, "candidates": candidates, "with_examples": examples,
-              "execute": run_it, "max_rows": max_rows, "timeout_s": 10.0}
+              "execute": run_it, "max_rows": max_rows, "timeout_s": 10.0, "repair": repair}
     if local:
         answer = _ask_local(db, params, model)
     else:
@@ -135,7 +137,7 @@ def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, mo
             models.prefetch(model)  # first run: show the download rather than wait on the daemon
         with Client(socket_path, model=model) as client:
             answer = client.generate(db, question, candidates=candidates, with_examples=examples,
-                                     execute=run_it, max_rows=max_rows)
+                                     execute=run_it, max_rows=max_rows, repair=repair)
     if as_json:
         click.echo(json.dumps(answer, indent=2, ensure_ascii=False))
         return

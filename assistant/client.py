@@ -344,10 +344,10 @@ class Client:
 
     def generate(self, db: str | os.PathLike, question: str, *, candidates: int = 1,
                  with_examples: bool = True, execute: bool = False, max_rows: int = 200,
-                 timeout_s: float = 10.0, timeout: float | None = None) -> dict:
+                 timeout_s: float = 10.0, repair: bool = True, timeout: float | None = None) -> dict:
         return self.request("generate", timeout=timeout, db=_abs(db), question=question,
                             candidates=candidates, with_examples=with_examples, execute=execute,
-                            max_rows=max_rows, timeout_s=timeout_s)
+                            max_rows=max_rows, timeout_s=timeout_s, repair=repair)
 
     def schema(self, db: str | os.PathLike, *, row_counts: bool = True, timeout: float | None = None) -> dict:
         return self.request("schema", timeout=timeout, db=_abs(db), row_counts=row_counts)

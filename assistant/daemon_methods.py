@@ -75,7 +75,7 @@ def generate_answer(engine: Engine, schema: Schema, path: str, params: dict,
     """The model part of `generate` (runs on the daemon's one model thread)."""
     return answer_question(engine, schema, params["question"], db_path=path,
                            candidates=max(1, params["candidates"]), with_examples=params["with_examples"],
-                           cancel=cancel)
+                           repair=params.get("repair", True), cancel=cancel)
 
 
 def execution_for(answer: Answer, path: str, params: dict, cancel: threading.Event | None) -> dict:

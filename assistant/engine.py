@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModelError, ModelNotFound
-from .prompt import build_messages
+from .prompt import build_messages, repair_messages
 
 # llama.cpp's OpenMP threads spin while they wait for each other by default. On a machine whose cores
 # are busy with anything else, a spinning thread holds a core its sibling needs: on 2 shared cores a
@@ -170,6 +170,11 @@ class Engine:
     def generate(self, schema_text: str, question: str, **kw) -> Generation:
         """Model output (raw text) for *question* about the database described by *schema_text*."""
         prompt = self.prompt_text(build_messages(schema_text, question))
+        return self.complete(prompt, **kw)
+
+    def repair(self, schema_text: str, question: str, failed_sql: str, error: str, **kw) -> Generation:
+        """A second answer after *failed_sql* failed with *error* (prompt.repair_messages)."""
+        prompt = self.prompt_text(repair_messages(schema_text, question, failed_sql, error))
         return self.complete(prompt, **kw)
 
     def close(self) -> None:

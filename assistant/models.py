@@ -125,6 +125,8 @@ def resolve(model: str | None = None, lora: str | None = None, *, log=None) -> t
     lora_path = None
     if lora is not None and lora.strip().lower() not in NO_ADAPTER:
         p = Path(lora).expanduser()
+        if not p.is_file() and (p.suffix == ".gguf" or os.sep in lora):
+            raise ModelNotFound(f"adapter file not found: {p}")
         lora_path = p.resolve() if p.is_file() else ensure(lora, progress=False, log=log)
         name = f"{name} + {Path(lora_path).stem}"
     return model_path, lora_path, name

@@ -47,6 +47,18 @@ def build_messages(schema_text: str, question: str) -> list[dict]:
     ]
 
 
+REPAIR_INSTRUCTIONS = "That query fails in SQLite: {error}. Write a corrected SQLite query for the question."
+
+
+def repair_messages(schema_text: str, question: str, failed_sql: str, error: str) -> list[dict]:
+    """Messages for a second attempt: the first answer and SQLite's error go back as one more turn.
+    The system message (and so the cached schema prefix) is the same as the first attempt's."""
+    return build_messages(schema_text, question) + [
+        {"role": "assistant", "content": normalise_answer(failed_sql)},
+        {"role": "user", "content": REPAIR_INSTRUCTIONS.format(error=error.strip().rstrip("."))},
+    ]
+
+
 def training_messages(schema_text: str, question: str, sql: str) -> list[dict]:
     """Messages for one training example: the inference messages plus the gold answer."""
     return build_messages(schema_text, question) + [{"role": "assistant", "content": normalise_answer(sql)}]

@@ -97,6 +97,7 @@ METHODS: dict[str, dict[str, tuple[tuple, bool, Any]]] = {
         "question": (_STR, True, None),
         "candidates": (_INT, False, 1),
         "with_examples": (_BOOL, False, True),
+        "repair": (_BOOL, False, True),
         "execute": (_BOOL, False, False),
         "max_rows": (_INT, False, 200),
         "timeout_s": (_NUM, False, 10.0),

@@ -14,8 +14,8 @@ from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
 from .prompt import EXAMPLE_VALUES
 from .schema import Schema, read_schema, schema_version
-from .sqlcheck import extract_sql, validate
-from .sqlite_io import execute_readonly
+from .sqlcheck import extract_sql, is_read_only, parse, validate
+from .sqlite_io import execute_readonly, prepare_error
 
 
 @dataclass
@@ -31,13 +31,16 @@ class Answer:
     schema_version: str = ""
     candidates: int = 1
     agreement: int = 1
+    repaired: bool = False  # the first SQL failed to compile on the database and a second attempt fixed it
+    first_sql: str | None = None  # the failed first attempt, when repaired
 
     def to_json(self) -> dict:
         return {"question": self.question, "sql": self.sql, "raw": self.raw,
                 "problems": [p.to_json() for p in self.problems], "latency_s": round(self.latency_s, 4),
                 "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                 "cached_tokens": self.cached_tokens, "schema_version": self.schema_version,
-                "candidates": self.candidates, "agreement": self.agreement}
+                "candidates": self.candidates, "agreement": self.agreement, "repaired": self.repaired,
+                "first_sql": self.first_sql}
 
 
 class SchemaCache:
@@ -66,9 +69,13 @@ class SchemaCache:
 
 def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: str | None = None,
                     candidates: int = 1, with_examples: bool | None = None,
-                    budget_tokens: int = DEFAULT_SCHEMA_BUDGET, cancel=None) -> Answer:
+                    budget_tokens: int = DEFAULT_SCHEMA_BUDGET, repair: bool = False, cancel=None) -> Answer:
     """Generate SQL for *question*. With candidates > 1 and a database to run them on, sample a few
-    more answers, run each read-only and return the one whose result most candidates share."""
+    more answers, run each read-only and return the one whose result most candidates share.
+
+    With *repair*, an answer that SQLite cannot compile on the database (or, without a database, that
+    has errors by the schema check) goes back to the model once with the error; the second attempt
+    replaces it only if it compiles. Nothing is executed for this: EXPLAIN compiles without running."""
     if with_examples is None:
         with_examples = bool(schema.examples)
     schema_text = schema_text_for(schema, question, budget_tokens, with_examples=with_examples)
@@ -78,10 +85,39 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         for i in range(candidates - 1):
             gens.append(engine.generate(schema_text, question, temperature=0.7, seed=1000 + i, cancel=cancel))
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
+    n_candidates, first_sql = len(gens), None
+    error = _failure(sql, problems, db_path) if repair else None
+    if error:
+        fix = engine.repair(schema_text, question, sql or gen.text.strip(), error, cancel=cancel)
+        gens.append(fix)
+        sql2, problems2 = sql_from_output(fix.text, schema)
+        # A question that got a query must not get a statement that changes things (or DDL) instead.
+        same_kind = _reads(sql2) or (sql is not None and not _reads(sql))
+        if sql2 is not None and same_kind and _failure(sql2, problems2, db_path) is None:
+            first_sql, sql, problems = sql, sql2, problems2
     total = sum(g.latency_s for g in gens)
     return Answer(question, sql, gen.text, problems, total, gen.prompt_tokens,
                   sum(g.completion_tokens for g in gens), gen.cached_tokens,
-                  schema.version.key if schema.version else "", len(gens), agreement)
+                  schema.version.key if schema.version else "", n_candidates, agreement,
+                  first_sql is not None, first_sql)
+
+
+def _reads(sql: str | None) -> bool:
+    tree, _ = parse(sql or "")
+    return tree is not None and is_read_only(tree)
+
+
+def _failure(sql: str | None, problems: list[Problem], db_path: str | None) -> str | None:
+    """Why *sql* cannot run: SQLite's compile error on the database when there is one (the truth),
+    else the first error of the schema check; None when it is fine."""
+    if sql is None:
+        return "the answer contained no SQL query"
+    if db_path:
+        try:
+            return prepare_error(db_path, sql)
+        except NicheError:  # the database itself is unreadable: nothing the model can repair
+            return None
+    return next((p.message for p in problems if p.severity == "error"), None)
 
 
 def sql_from_output(text: str, schema: Schema) -> tuple[str | None, list[Problem]]:

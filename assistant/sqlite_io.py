@@ -162,6 +162,20 @@ def execute_readonly(
         con.close()
 
 
+def prepare_error(path: str | os.PathLike, sql: str) -> str | None:
+    """SQLite's own message when *sql* cannot even be prepared on the database at *path* (unknown
+    table or column, syntax, misuse of an aggregate...), else None. Runs `EXPLAIN`, which compiles the
+    statement without executing it: cheap, read-only, and no query time limit is needed."""
+    con = connect_readonly(path)
+    try:
+        con.execute("EXPLAIN " + sql).fetchmany(1)
+        return None
+    except (sqlite3.DatabaseError, sqlite3.Warning) as exc:
+        return str(exc)
+    finally:
+        con.close()
+
+
 def execute_write(path: str | os.PathLike, sql: str, *, timeout_s: float | None = DEFAULT_TIMEOUT_S,
                   max_rows: int | None = DEFAULT_MAX_ROWS) -> QueryResult:
     """Run *sql* with writes allowed and commit. Callers must only use this on an explicit user request."""

@@ -36,14 +36,16 @@ def main() -> None:
 
 
 def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                 retries, socket, device, max_tokens=None) -> BackendSpec:
+                 retries, socket, device, max_tokens=None, repair=False) -> BackendSpec:
     if backend == "local":
         if not model:
             raise click.UsageError("--model is required for the local backend (a GGUF path or a model name)")
         opts = {"model": model, "lora": lora, "candidates": candidates, "examples": examples,
-                "n_gpu_layers": n_gpu_layers, "n_threads": threads, "max_tokens": max_tokens}
+                "n_gpu_layers": n_gpu_layers, "n_threads": threads, "max_tokens": max_tokens,
+                "repair": repair or None}
     elif backend == "daemon":
-        opts = {"socket": socket, "candidates": candidates, "examples": examples, "model": model, "lora": lora}
+        opts = {"socket": socket, "candidates": candidates, "examples": examples, "model": model, "lora": lora,
+                "repair": repair}
     elif backend == "anthropic":
         opts = {"model": model, "base_url": base_url, "examples": examples, "rpm": rpm, "max_retries": retries}
     else:
@@ -57,13 +59,15 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--backend", type=click.Choice(KINDS), default="local", show_default=True)
 @click.option("--model", help="local: GGUF path or model name; anthropic: model id (default Claude Haiku 4.5); "
               "transformers: checkpoint dir or .gguf; daemon: model for an autostarted daemon.")
-@click.option("--lora", type=click.Path(exists=True, dir_okay=True), help="LoRA adapter (GGUF for local/daemon, "
-              "PEFT directory for transformers).")
+@click.option("--lora", help="LoRA adapter: a GGUF path or registry name (e.g. nichelm-v2-lora) for local/daemon, "
+              "a PEFT directory for transformers; none by default, so --model alone is the base model.")
 @click.option("--candidates", type=int, default=1, show_default=True,
               help="Sample N candidates and keep the answer most of them agree on when executed.")
 @click.option("--examples", type=int, default=EXAMPLE_VALUES, show_default=True,
-              help="Example values per text column in the schema prompt (0: none; the v1 format uses "
-                   f"{EXAMPLE_VALUES}).")
+              help="Example values per text column in the schema prompt (0: none; the shipped adapter was "
+                   f"trained with {EXAMPLE_VALUES}).")
+@click.option("--repair", is_flag=True, help="local/daemon: when SQLite cannot compile an answer, ask the model "
+              "once more with the error (the daemon's default; off here so runs stay comparable).")
 @click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
 @click.option("--limit", type=int, help="Only the first N questions of the dataset (in file order).")
 @click.option("--workers", type=int, default=1, show_default=True,
@@ -81,13 +85,13 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--socket", help="daemon: socket path (default: NICHELM_SOCKET or the user's daemon).")
 @click.option("--device", help="transformers: torch device (default cuda when available).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(backend, model, lora, candidates, examples, dataset, limit, workers, out, label, n_gpu_layers, threads,
-        timeout_s, base_url, rpm, retries, socket, device, max_tokens, quiet) -> None:
+def run(backend, model, lora, candidates, examples, repair, dataset, limit, workers, out, label, n_gpu_layers,
+        threads, timeout_s, base_url, rpm, retries, socket, device, max_tokens, quiet) -> None:
     """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
     from .runner import run as run_eval
 
     spec = backend_spec(backend, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                        retries, socket, device, max_tokens)
+                        retries, socket, device, max_tokens, repair)
     try:
         ds = load(dataset)
         if ds.skipped:

@@ -182,6 +182,8 @@ def default_label(spec: BackendSpec) -> str:
         label = "daemon" + (f"({Path(str(o['model'])).name.removesuffix('.gguf')})" if o.get("model") else "")
     if (o.get("candidates") or 1) > 1:
         label += f" k={o['candidates']}"
+    if o.get("repair"):
+        label += " +repair"
     if "examples" in o and o["examples"] != EXAMPLE_VALUES:  # the prompt format's default goes unsaid
         label += f" examples={o['examples']}"
     return label

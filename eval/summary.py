@@ -54,6 +54,13 @@ def summarise(records: Iterable[dict]) -> dict:
         "prompt_tokens": sum(int(r.get("prompt_tokens") or 0) for r in recs),
         "completion_tokens": sum(int(r.get("completion_tokens") or 0) for r in recs),
     })
+    repaired = [r for r in recs if (r.get("extra") or {}).get("repaired")]
+    if repaired:
+        # A repair only happens when the first SQL failed to compile, so the first attempt of each of
+        # these answers could not have matched: exec_acc without repair = exec_acc - repaired_correct / n.
+        fixed = sum(bool(r["exec_match"]) for r in repaired)
+        out.update({"repaired": len(repaired), "repaired_correct": fixed,
+                    "exec_acc_without_repair": round((sum(bool(r["exec_match"]) for r in recs) - fixed) / len(recs), 4)})
     for key in BREAKDOWNS:
         groups: dict[str, list[dict]] = defaultdict(list)
         for r in recs:

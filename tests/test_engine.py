@@ -77,3 +77,27 @@ def test_schema_cache_rereads_after_ddl(db):
     con.close()
     s2 = cache.get(str(db))
     assert s2 is not s1 and s2.table("pets").column("owner") is not None
+
+
+def test_repair_asks_again_only_when_sqlite_cannot_compile(engine, db, tmp_path):
+    schema = SchemaCache().get(str(db))
+    q = "List the names of all pets."
+    plain = answer_question(engine, schema, q, db_path=str(db))
+    # a database whose table has another name: whatever the model writes about `pets` cannot compile
+    other = tmp_path / "animals.sqlite"
+    con = sqlite3.connect(other)
+    con.executescript("CREATE TABLE animals (id INTEGER PRIMARY KEY, label TEXT);")
+    con.close()
+    tried = answer_question(engine, schema, q, db_path=str(other), repair=True)
+    assert tried.completion_tokens > plain.completion_tokens  # a second generation happened
+    if tried.repaired:  # replaced only by SQL that compiles there
+        assert tried.first_sql and tried.sql and "animals" in tried.sql.lower()
+    else:
+        assert tried.sql == plain.sql and tried.first_sql is None
+    # on the right database a compiling first answer is left alone
+    if plain.sql:
+        from nichelm.assistant.sqlite_io import prepare_error
+
+        if prepare_error(db, plain.sql) is None:
+            again = answer_question(engine, schema, q, db_path=str(db), repair=True)
+            assert (again.sql, again.completion_tokens, again.repaired) == (plain.sql, plain.completion_tokens, False)

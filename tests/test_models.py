@@ -33,6 +33,8 @@ def test_resolve_unknown_names_and_missing_files(tmp_path):
         models.resolve("no-such-model")
     with pytest.raises(ModelNotFound, match="not found"):
         models.resolve(str(tmp_path / "missing.gguf"))
+    with pytest.raises(ModelNotFound, match="adapter file not found"):
+        models.resolve(str(models.local_path(models.get_spec("nichelm-v2-lora"))), str(tmp_path / "nope.gguf"))
 
 
 def test_a_tampered_file_is_not_used(nichelm_home):

@@ -44,3 +44,15 @@ def test_large_schema_is_cut_to_budget_keeping_relevant_tables(tmp_path):
     # The table its foreign key points to comes along.
     assert "CREATE TABLE clients" in text
     assert text.count("CREATE TABLE") < len(schema.tables)
+
+
+def test_repair_turn_keeps_the_first_prompt_as_its_prefix():
+    from nichelm.assistant.prompt import repair_messages
+
+    first = build_messages("CREATE TABLE t (id INTEGER);", "How many rows?")
+    again = repair_messages("CREATE TABLE t (id INTEGER);", "How many rows?", "SELECT count(*) FROM tt",
+                            "no such table: tt.")
+    assert again[:2] == first  # same system message: the schema stays in llama.cpp's KV cache
+    assert again[2] == {"role": "assistant", "content": "SELECT count(*) FROM tt;"}
+    assert again[3]["role"] == "user" and "no such table: tt" in again[3]["content"]
+    assert ".." not in again[3]["content"]  # the error's own full stop is not doubled

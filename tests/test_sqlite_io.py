@@ -88,3 +88,16 @@ def test_locked_database_is_reported(db):
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_prepare_error_compiles_without_running(db):
+    from nichelm.assistant.sqlite_io import prepare_error
+
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    assert prepare_error(db, "SELECT count(*) FROM t") is None
+    assert "no such column: nope" in prepare_error(db, "SELECT nope FROM t")
+    assert "no such table: missing" in prepare_error(db, "SELECT * FROM missing")
+    assert "syntax error" in prepare_error(db, "SELEC 1")
+    # a write compiles (EXPLAIN never runs it) and the file stays as it was
+    assert prepare_error(db, "DELETE FROM t") is None
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before

@@ -7,6 +7,8 @@ subquery, month or year grain) so that no single surface shape is learnt as "the
 
 from __future__ import annotations
 
+import re
+
 from .augment_profile import lit, q
 from .augment_templates import Cand, _links, _tabs, say
 
@@ -24,51 +26,59 @@ def _dated(p, rng):
 
 
 def _per_period(t, d, rng, y: str | None):
-    """(grain, SQL of the per-period rows with columns `period` and `v`, what v is in words)."""
+    """(grain, SQL of the per-period rows, the name of its value column, what that value is in words).
+
+    The period column is named after the grain (month / year) and the value after what it holds (the
+    measure's own name, or n for a count): placeholder names like `period` and `v` were copied by the model
+    into answers where they meant nothing (seen in the v2 evaluation)."""
     grain = "month" if y else "year"
     fmt = GRAINS[grain][0]
     where = f" WHERE strftime('%Y', {q(d.name)}) = '{y}'" if y else f" WHERE {q(d.name)} IS NOT NULL"
     ms = t.measures()
     if ms and rng.random() < 0.4:
         m = rng.choice(ms)
-        agg, what = f"SUM({q(m.name)})", f"total {m.words}"
+        agg, what, v = f"SUM({q(m.name)})", f"total {m.words}", "total_" + re.sub(r"\W+", "_", m.name.lower()).strip("_")
     else:
-        agg, what = "COUNT(*)", f"number of {t.nouns}"
-    inner = (f"SELECT strftime('{fmt}', {q(d.name)}) AS period, {agg} AS v FROM {q(t.name)}{where} "
-             f"GROUP BY period")
-    return grain, inner, what
+        agg, what, v = "COUNT(*)", f"number of {t.nouns}", "n"
+    inner = (f"SELECT strftime('{fmt}', {q(d.name)}) AS {grain}, {agg} AS {v} FROM {q(t.name)}{where} "
+             f"GROUP BY {grain}")
+    return grain, inner, v, what
+
+
+def _periods(p, rng):
+    """(grain, per-period SQL, value column, what the value is, the span in words) per dated table: the
+    months of one year (60%) or all years."""
+    for t, d, years in _dated(p, rng):
+        y = rng.choice(years) if rng.random() < 0.6 else None
+        yield (*_per_period(t, d, rng, y), f"each month of {y}" if y else "each year")
 
 
 def period_change(p, rng):
     out = []
-    for t, d, years in _dated(p, rng):
-        y = rng.choice(years) if rng.random() < 0.6 else None
-        grain, inner, what = _per_period(t, d, rng, y)
-        span = f"each month of {y}" if y else "each year"
+    for grain, inner, v, what, span in _periods(p, rng):
         qs = say(rng, ["Show the {what} for {span}, in order, with the change from the previous {grain}.",
                        "For {span}, give the {what} and how much it went up or down since the {grain} before.",
                        "List the {what} by {grain} ({span}) with the difference from the prior {grain}."],
                  what=what, span=span, grain=grain)
         if rng.random() < 0.5:
-            sql = (f"WITH per_{grain} AS ({inner}) SELECT period, v, v - LAG(v) OVER (ORDER BY period) AS change "
-                   f"FROM per_{grain} ORDER BY period")
+            sql = (f"WITH per_{grain} AS ({inner}) SELECT {grain}, {v}, {v} - LAG({v}) OVER (ORDER BY {grain}) "
+                   f"AS change FROM per_{grain} ORDER BY {grain}")
         else:
-            sql = (f"SELECT period, v, v - LAG(v) OVER (ORDER BY period) AS change FROM ({inner}) ORDER BY period")
+            sql = (f"SELECT {grain}, {v}, {v} - LAG({v}) OVER (ORDER BY {grain}) AS change FROM ({inner}) "
+                   f"ORDER BY {grain}")
         out.append(Cand("period_change", qs, sql, min_rows=2))
     return out
 
 
 def period_running_total(p, rng):
     out = []
-    for t, d, years in _dated(p, rng):
-        y = rng.choice(years) if rng.random() < 0.6 else None
-        grain, inner, what = _per_period(t, d, rng, y)
-        span = f"each month of {y}" if y else "each year"
+    for grain, inner, v, what, span in _periods(p, rng):
         qs = say(rng, ["Give the {what} for {span} together with a running total, in {grain} order.",
                        "Show {span} with its {what} and the cumulative sum up to that {grain}.",
                        "For {span}, list the {what} and the total so far."],
                  what=what, span=span, grain=grain)
-        sql = (f"SELECT period, v, SUM(v) OVER (ORDER BY period) AS running_total FROM ({inner}) ORDER BY period")
+        sql = (f"SELECT {grain}, {v}, SUM({v}) OVER (ORDER BY {grain}) AS running_total FROM ({inner}) "
+               f"ORDER BY {grain}")
         out.append(Cand("period_running_total", qs, sql, min_rows=2))
     return out
 

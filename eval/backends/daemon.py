@@ -20,7 +20,8 @@ class DaemonBackend:
 
     def __init__(self, socket: str | None = None, candidates: int = 1, examples: int = 0,
                  autostart: bool = True, model: str | None = None, lora: str | None = None,
-                 timeout_s: float = 600.0):
+                 timeout_s: float = 600.0, repair: bool = False):
+        self.repair = repair
         from nichelm.assistant.client import Client
 
         self.socket = socket
@@ -33,17 +34,20 @@ class DaemonBackend:
         start = time.monotonic()
         try:
             r = self.client.generate(example.db_path, example.question, candidates=self.candidates,
-                                     with_examples=self.with_examples, timeout=self.timeout_s)
+                                     with_examples=self.with_examples, repair=self.repair,
+                                     timeout=self.timeout_s)
         except NicheError as exc:
             return Prediction("", None, time.monotonic() - start, error=f"{exc.code}: {exc.message}")
         # latency_s is the round trip through the socket, queueing included: what a REPL user waits.
         return Prediction(r.get("raw", ""), r.get("sql"), time.monotonic() - start, r.get("prompt_tokens", 0),
                           r.get("completion_tokens", 0), 0.0, None,
                           {"generation_s": r.get("latency_s"), "queue_s": r.get("queue_s"),
-                           "cached_tokens": r.get("cached_tokens", 0)})
+                           "cached_tokens": r.get("cached_tokens", 0), "repaired": r.get("repaired", False),
+                           "first_sql": r.get("first_sql")})
 
     def info(self) -> dict:
-        info: dict = {"backend": "daemon", "socket": str(self.socket or "default"), "candidates": self.candidates}
+        info: dict = {"backend": "daemon", "socket": str(self.socket or "default"), "candidates": self.candidates,
+                      "repair": self.repair}
         try:
             info["daemon"] = self.client.health()
         except Exception as exc:  # best effort: info never fails a run

@@ -24,7 +24,8 @@ class LocalBackend:
 
     def __init__(self, model: str, lora: str | None = None, candidates: int = 1, examples: int = 0,
                  n_gpu_layers: int | None = None, n_threads: int | None = None, n_ctx: int = 4096,
-                 max_tokens: int = 256):
+                 max_tokens: int = 256, repair: bool = False):
+        self.repair = repair
         path, lora_path, _ = models.resolve(model, lora or "none")
         lora = str(lora_path) if lora_path else None
         self.candidates = max(1, candidates)
@@ -38,16 +39,18 @@ class LocalBackend:
             schema = self.prompts.schema(example)
             a = answer_question(self.engine, schema, example.question, db_path=example.db_path,
                                 candidates=self.candidates, with_examples=self.prompts.with_examples,
-                                budget_tokens=self.prompts.budget_tokens)
+                                budget_tokens=self.prompts.budget_tokens, repair=self.repair)
         except NicheError as exc:
             return Prediction("", None, time.monotonic() - start, error=f"{exc.code}: {exc.message}")
         # latency_s is the whole call (schema lookup, prompt, generation, candidate runs): what a user waits.
         return Prediction(a.raw, a.sql, time.monotonic() - start, a.prompt_tokens, a.completion_tokens, 0.0,
                           None, {"generation_s": round(a.latency_s, 4), "cached_tokens": a.cached_tokens,
-                                 "candidates": a.candidates, "agreement": a.agreement})
+                                 "candidates": a.candidates, "agreement": a.agreement, "repaired": a.repaired,
+                                 "first_sql": a.first_sql})
 
     def info(self) -> dict:
-        info = {"backend": "local", "candidates": self.candidates, "examples": self.prompts.schemas.examples}
+        info = {"backend": "local", "candidates": self.candidates, "examples": self.prompts.schemas.examples,
+                "repair": self.repair}
         info.update({"llama_cpp": self.engine.info()})
         import llama_cpp  # already loaded by the engine
 
