@@ -78,7 +78,8 @@ class LocalBackend:
 
         def work():
             try:
-                box["answer"] = answer_question(engine, schema, question, db_path=db, cancel=cancel).to_json()
+                box["answer"] = answer_question(engine, schema, question, db_path=db, repair=True,
+                                               cancel=cancel).to_json()
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
                 box["error"] = exc
 

@@ -156,11 +156,16 @@ def score(run_dir, no_exec, timeout_s) -> None:
 @main.command(context_settings=CONTEXT)
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--latency", is_flag=True, help="Also show p50 and p95 latency.")
-def compare(run_dirs, latency) -> None:
+@click.option("--plot", type=click.Path(dir_okay=False), help="Also draw the runs side by side into this PNG.")
+def compare(run_dirs, latency, plot) -> None:
     """Print a markdown table (model, exec_acc, exact, valid_sql, mean_latency_s, mean_cost_usd, n) of runs."""
     from .report import compare as compare_runs
+    from .report import write_compare_plot
 
     click.echo(compare_runs(list(run_dirs), latency=latency), nl=False)
+    if plot:
+        written = write_compare_plot(list(run_dirs), plot)
+        click.echo(f"plot: {written}" if written else "no runs to plot", err=True)
 
 
 @main.command("check-data", context_settings={**CONTEXT, "ignore_unknown_options": True})

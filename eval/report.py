@@ -33,16 +33,21 @@ def markdown_table(header: list[str] | tuple[str, ...], rows: list[list[str]]) -
     return "\n".join(lines)
 
 
-def compare(run_dirs: list[str | os.PathLike], latency: bool = False) -> str:
-    """One markdown table per dataset, one row per run (runs without metrics.json are skipped).
-    *latency* adds p50 and p95 latency columns after the seed's columns."""
+def runs_by_dataset(run_dirs: list[str | os.PathLike]) -> dict[str, list[dict]]:
+    """metrics.json of each run, grouped by dataset (runs without one are skipped)."""
     by_dataset: dict[str, list[dict]] = {}
     for d in run_dirs:
         path = Path(d) / "metrics.json"
-        if not path.is_file():
-            continue
-        m = json.loads(path.read_text(encoding="utf-8"))
-        by_dataset.setdefault(m.get("dataset") or "?", []).append(m)
+        if path.is_file():
+            m = json.loads(path.read_text(encoding="utf-8"))
+            by_dataset.setdefault(m.get("dataset") or "?", []).append(m)
+    return by_dataset
+
+
+def compare(run_dirs: list[str | os.PathLike], latency: bool = False) -> str:
+    """One markdown table per dataset, one row per run (runs without metrics.json are skipped).
+    *latency* adds p50 and p95 latency columns after the seed's columns."""
+    by_dataset = runs_by_dataset(run_dirs)
     if not by_dataset:
         return "no runs with metrics.json found"
     parts = []
@@ -133,3 +138,38 @@ def write_plot(metrics: dict, out: Path) -> Path | None:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def write_compare_plot(run_dirs: list[str | os.PathLike], path: str | os.PathLike) -> Path | None:
+    """Execution accuracy of several runs side by side: overall, and by difficulty (or Spider hardness)
+    where every run has it; one column of panels per dataset."""
+    by_dataset = runs_by_dataset(run_dirs)
+    if not by_dataset:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(by_dataset), figsize=(6.5 * len(by_dataset), 4.2), squeeze=False)
+    for ax, (ds, ms) in zip(axes[0], by_dataset.items()):
+        key = next((k for k in ("by_difficulty", "by_hardness") if all(m.get(k) for m in ms)), None)
+        groups = ["all"] + (list(ms[0][key]) if key else [])
+        width = 0.8 / len(ms)
+        for i, m in enumerate(ms):
+            accs = [m["exec_acc"]] + [m[key].get(g, {}).get("exec_acc", 0.0) for g in groups[1:]]
+            xs = [j + (i - (len(ms) - 1) / 2) * width for j in range(len(groups))]
+            bars = ax.bar(xs, accs, width, label=m.get("label") or "?")
+            for b, a in zip(bars, accs):
+                ax.text(b.get_x() + b.get_width() / 2, a + 0.01, f"{a:.2f}", ha="center", fontsize=6)
+        ax.set_xticks(range(len(groups)), groups)
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("execution accuracy")
+        ax.set_title(f"{ds} (n={ms[0].get('n')})", fontsize=10)
+        ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

@@ -163,6 +163,24 @@ def test_score_and_compare(eval_set, tmp_path):
     r = CliRunner().invoke(main, ["compare", "--latency", str(runs[0])])
     assert r.output.splitlines()[0].endswith("| n | p50_latency_s | p95_latency_s |")
     assert r.output.splitlines()[2].endswith("| 8 | 0.500 | 0.500 |")
+    png = tmp_path / "side_by_side.png"
+    r = CliRunner().invoke(main, ["compare", *map(str, runs), "--plot", str(png)])
+    assert r.exit_code == 0, r.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_repair_counts_are_reported_and_paired():
+    """A repair happens only after the first SQL failed to compile, so without repair those answers
+    could not have matched: the paired figure subtracts the repaired-and-correct ones."""
+    from nichelm.eval.summary import summarise
+
+    recs = [{"exec_match": True, "exact": False, "valid_sql": True, "extra": {"repaired": True}},
+            {"exec_match": False, "exact": False, "valid_sql": True, "extra": {"repaired": True}},
+            {"exec_match": True, "exact": True, "valid_sql": True, "extra": {"repaired": False}},
+            {"exec_match": False, "exact": False, "valid_sql": False, "extra": {}}]
+    m = summarise(recs)
+    assert (m["exec_acc"], m["repaired"], m["repaired_correct"], m["exec_acc_without_repair"]) == (0.5, 2, 1, 0.25)
+    assert "repaired" not in summarise(recs[2:])
 
 
 def test_worker_processes_that_cannot_load_the_model_fail_clearly(eval_set, tmp_path):
