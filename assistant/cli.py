@@ -117,7 +117,7 @@ def _wait_started(sock, proc, timeout: float = 600.0) -> dict:
 @click.option("--examples/--no-examples", default=True, show_default=True,
               help="Show the model example values of text columns (the prompt format the shipped adapter was trained with).")
 @click.option("--repair/--no-repair", default=True, show_default=True,
-              help="When SQLite cannot compile the answer, give the model its error and ask once more.")
+              help="When SQLite cannot compile the answer, give the model its error and ask again (up to 3 times).")
 @click.option("--model", envvar="NICHELM_MODEL", default=None,
               help="Model for --local, or for a daemon this command starts [env NICHELM_MODEL]; "
                    "a running daemon keeps its own model.")

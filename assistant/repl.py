@@ -130,7 +130,7 @@ class Repl:
         self.last_generated = sql
         self.say(self.highlight(sql))
         self.note(f"-- {answer.get('latency_s', 0):.2f} s"
-                  + (" (the first answer did not compile; this is the model's second try)"
+                  + (" (the first answer did not compile; this is the model's corrected one)"
                      if answer.get("repaired") else ""))
         errors = [p for p in answer.get("problems") or [] if p.get("severity") == "error"]
         if errors:

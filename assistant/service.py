@@ -18,6 +18,9 @@ from .sqlcheck import extract_sql, is_read_only, parse, validate
 from .sqlite_io import execute_readonly, prepare_error
 
 
+REPAIR_ATTEMPTS = 3  # second tries after an answer that does not compile: one greedy, then sampled
+
+
 @dataclass
 class Answer:
     question: str
@@ -31,7 +34,7 @@ class Answer:
     schema_version: str = ""
     candidates: int = 1
     agreement: int = 1
-    repaired: bool = False  # the first SQL failed to compile on the database and a second attempt fixed it
+    repaired: bool = False  # the first SQL failed to compile on the database and a later attempt fixed it
     first_sql: str | None = None  # the failed first attempt, when repaired
 
     def to_json(self) -> dict:
@@ -74,8 +77,9 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     more answers, run each read-only and return the one whose result most candidates share.
 
     With *repair*, an answer that SQLite cannot compile on the database (or, without a database, that
-    has errors by the schema check) goes back to the model once with the error; the second attempt
-    replaces it only if it compiles. Nothing is executed for this: EXPLAIN compiles without running."""
+    has errors by the schema check) goes back to the model with the error, up to REPAIR_ATTEMPTS times;
+    the first new answer that compiles replaces it. Nothing is executed for this: EXPLAIN compiles
+    without running."""
     if with_examples is None:
         with_examples = bool(schema.examples)
     schema_text = schema_text_for(schema, question, budget_tokens, with_examples=with_examples)
@@ -87,14 +91,18 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
     n_candidates, first_sql = len(gens), None
     error = _failure(sql, problems, db_path) if repair else None
-    if error:
-        fix = engine.repair(schema_text, question, sql or gen.text.strip(), error, cancel=cancel)
+    for attempt in range(REPAIR_ATTEMPTS if error else 0):
+        # The greedy retry first; if the model repeats itself, sampled ones (a fine-tuned model tends to
+        # write the same query again).
+        sample = {"temperature": 0.7, "seed": 2000 + attempt} if attempt else {}
+        fix = engine.repair(schema_text, question, sql or gen.text.strip(), error, cancel=cancel, **sample)
         gens.append(fix)
         sql2, problems2 = sql_from_output(fix.text, schema)
         # A question that got a query must not get a statement that changes things (or DDL) instead.
         same_kind = _reads(sql2) or (sql is not None and not _reads(sql))
         if sql2 is not None and same_kind and _failure(sql2, problems2, db_path) is None:
             first_sql, sql, problems = sql, sql2, problems2
+            break
     total = sum(g.latency_s for g in gens)
     return Answer(question, sql, gen.text, problems, total, gen.prompt_tokens,
                   sum(g.completion_tokens for g in gens), gen.cached_tokens,

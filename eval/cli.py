@@ -67,7 +67,7 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
               help="Example values per text column in the schema prompt (0: none; the shipped adapter was "
                    f"trained with {EXAMPLE_VALUES}).")
 @click.option("--repair", is_flag=True, help="local/daemon: when SQLite cannot compile an answer, ask the model "
-              "once more with the error (the daemon's default; off here so runs stay comparable).")
+              "again with the error, up to 3 times (the daemon's default; off here so runs stay comparable).")
 @click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
 @click.option("--limit", type=int, help="Only the first N questions of the dataset (in file order).")
 @click.option("--workers", type=int, default=1, show_default=True,
