@@ -16,11 +16,16 @@ ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
 GRAINS = {"month": ("%Y-%m", "month"), "year": ("%Y", "year")}
 
 
+def _years(d) -> list[str]:
+    """The years (YYYY) among the sampled values of ISO date column *d*."""
+    return sorted({str(v)[:4] for v in d.values if str(v)[:4].isdigit()})
+
+
 def _dated(p, rng):
     """(table, date column, years present) for every table with an ISO date column."""
     for t in _tabs(p, lambda t: t.dates()):
         d = rng.choice(t.dates())
-        years = sorted({str(v)[:4] for v in d.values if str(v)[:4].isdigit()})
+        years = _years(d)
         if years:
             yield t, d, years
 
@@ -128,7 +133,7 @@ def nth_child_of_parent(p, rng):
 def first_child_in_year(p, rng):
     out = []
     for lk, c, par, d in _dated_links(p):
-        years = sorted({str(v)[:4] for v in d.values if str(v)[:4].isdigit()})
+        years = _years(d)
         if not years:
             continue
         y = rng.choice(years)
