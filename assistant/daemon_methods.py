@@ -12,7 +12,7 @@ from .engine import Engine
 from .errors import NicheError
 from .schema import Schema, read_schema
 from .service import Answer, SchemaCache, answer_question
-from .sqlcheck import is_read_only, parse, validate
+from .sqlcheck import reads_only, validate
 from .sqlite_io import check_database_file, execute_readonly, execute_write
 
 
@@ -51,13 +51,12 @@ def validate_result(db: str, sql: str, cache: SchemaCache) -> dict:
     path = resolve_db(db)
     schema = cache.get(path)
     problems = validate(sql, schema.as_dict())
-    tree, _ = parse(sql)
     out = []
     for p in problems:
         line, col = p.line_col(sql)
         out.append({**p.to_json(), "line": line, "column": col})
     return {"db": path, "version": schema.version.key if schema.version else None, "problems": out,
-            "read_only": bool(tree is not None and is_read_only(tree))}
+            "read_only": reads_only(sql) is True}
 
 
 def execute_result(db: str, sql: str, *, allow_writes: bool, max_rows: int, timeout_s: float,

@@ -175,11 +175,9 @@ class Repl:
 def _writes(sql: str) -> bool:
     """True when sqlglot reads *sql* as something other than a query. The read-only connection is the
     real guard; this only lets us refuse before SQLite sees the statement."""
-    from .sqlcheck import is_read_only, parse
+    from .sqlcheck import reads_only
 
-    tree, _problems = parse(sql)
-    return tree is not None and not is_read_only(tree) and not sql.lstrip().upper().startswith(("PRAGMA",
-                                                                                               "EXPLAIN"))
+    return reads_only(sql) is False and not sql.lstrip().upper().startswith(("PRAGMA", "EXPLAIN"))
 
 
 def _one_line(exc: NicheError) -> str:

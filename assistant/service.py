@@ -14,7 +14,7 @@ from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
 from .prompt import EXAMPLE_VALUES
 from .schema import Schema, read_schema, schema_version
-from .sqlcheck import extract_sql, is_read_only, parse, validate
+from .sqlcheck import extract_sql, reads_only, validate
 from .sqlite_io import execute_readonly, prepare_error
 
 
@@ -99,7 +99,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         gens.append(fix)
         sql2, problems2 = sql_from_output(fix.text, schema)
         # A question that got a query must not get a statement that changes things (or DDL) instead.
-        same_kind = _reads(sql2) or (sql is not None and not _reads(sql))
+        same_kind = reads_only(sql2) is True or (sql is not None and reads_only(sql) is not True)
         if sql2 is not None and same_kind and _failure(sql2, problems2, db_path) is None:
             first_sql, sql, problems = sql, sql2, problems2
             break
@@ -108,11 +108,6 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
                   sum(g.completion_tokens for g in gens), gen.cached_tokens,
                   schema.version.key if schema.version else "", n_candidates, agreement,
                   first_sql is not None, first_sql)
-
-
-def _reads(sql: str | None) -> bool:
-    tree, _ = parse(sql or "")
-    return tree is not None and is_read_only(tree)
 
 
 def _failure(sql: str | None, problems: list[Problem], db_path: str | None) -> str | None:

@@ -140,6 +140,13 @@ def is_read_only(tree: exp.Expression) -> bool:
     return isinstance(node, _READ_ONLY)
 
 
+def reads_only(sql: str | None) -> bool | None:
+    """True when *sql* is a query, False when it is something else (a write, DDL...), None when it does
+    not parse."""
+    tree, _ = parse(sql or "")
+    return None if tree is None else is_read_only(tree)
+
+
 def validate(sql: str, schema: dict[str, list[str]] | None = None) -> list[Problem]:
     """Syntax problems, then unknown tables and columns against *schema* ({table: [columns]})."""
     tree, problems = parse(sql)
