@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .schema import Schema, Table, render_schema, render_table
+from .schema import Schema, Table, render_schema
 
 # A rough tokens-per-character ratio for CREATE TABLE text with Qwen/SmolLM tokenizers; callers that
 # hold a tokenizer can pass their own counter.
@@ -57,7 +57,7 @@ def select_tables(schema: Schema, question: str, budget_tokens: int = DEFAULT_SC
         nonlocal used
         if t.name in chosen:
             return True
-        cost = count(render_table(t, schema.examples.get(t.name) if with_examples else None)) + 1
+        cost = count(render_schema(schema, [t.name], with_examples=with_examples)) + 1
         if used + cost > budget_tokens:
             return False
         chosen.append(t.name)

@@ -13,11 +13,14 @@ assistant: one SQLite query, nothing else
 
 from __future__ import annotations
 
-PROMPT_VERSION = 1
+PROMPT_VERSION = 2
 
 # Example values per text column shown in the schema (schema.read_schema(examples=...)): part of the
 # prompt format, since NicheLM v1 was trained with them.
 EXAMPLE_VALUES = 3
+# A text column with at most this many distinct values lists all of them ("-- one of ..."), so the
+# model can match a value the question names even when it is not among the first few (prompt v2).
+ENUM_VALUES = 10
 
 SYSTEM_INSTRUCTIONS = (
     "You are NicheLM, a text-to-SQL assistant. Given the schema of a SQLite database and a question, "

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DatabaseError
+from .prompt import ENUM_VALUES
 from .sqlite_io import connect_readonly
 
 
@@ -68,6 +69,8 @@ class Schema:
     tables: tuple[Table, ...]
     version: "SchemaVersion | None" = None
     examples: dict[str, dict[str, tuple]] = field(default_factory=dict, compare=False, hash=False)
+    # {table: columns whose examples are *all* their distinct values (rendered as "one of")}
+    complete: dict[str, frozenset] = field(default_factory=dict, compare=False, hash=False)
 
     def table(self, name: str) -> Table | None:
         low = name.lower()
@@ -123,10 +126,12 @@ def schema_version(path: str | os.PathLike, con: sqlite3.Connection | None = Non
     return SchemaVersion(str(p), st.st_ino, st.st_dev, int(ver))
 
 
-def read_schema(path: str | os.PathLike, *, examples: int = 0, row_counts: bool = False) -> Schema:
+def read_schema(path: str | os.PathLike, *, examples: int = 0, row_counts: bool = False,
+                enum_values: int = ENUM_VALUES) -> Schema:
     """Read every user table of the SQLite file at *path*.
 
     examples: how many distinct non-NULL example values to collect per column (0 = none).
+    enum_values: with examples, a column with at most this many distinct values gets all of them.
     row_counts: also count the rows of each table (costs a scan on large tables).
     """
     p = Path(path)
@@ -138,6 +143,7 @@ def read_schema(path: str | os.PathLike, *, examples: int = 0, row_counts: bool 
         ).fetchall()
         tables = []
         example_values: dict[str, dict[str, tuple]] = {}
+        complete: dict[str, frozenset] = {}
         for (name,) in rows:
             q = _quote(name)
             cols = tuple(
@@ -159,13 +165,13 @@ def read_schema(path: str | os.PathLike, *, examples: int = 0, row_counts: bool 
             if row_counts:
                 count = con.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
             if examples:
-                example_values[name] = _examples(con, q, cols, examples)
+                example_values[name], complete[name] = _examples(con, q, cols, examples, enum_values)
             tables.append(Table(name, cols, foreign_keys, tuple(indexes), count))
     except sqlite3.DatabaseError as exc:
         raise DatabaseError.from_sqlite(p, exc) from exc
     finally:
         con.close()
-    return Schema(tuple(tables), version, example_values)
+    return Schema(tuple(tables), version, example_values, complete)
 
 
 _NUMERIC_TYPES = ("INT", "REAL", "FLOA", "DOUB", "NUM", "DEC", "BOOL")
@@ -180,23 +186,44 @@ def _wants_examples(c: Column) -> bool:
     return not c.name.lower().endswith("_id") and c.name.lower() != "id"
 
 
-def _examples(con: sqlite3.Connection, qtable: str, cols: tuple[Column, ...], n: int) -> dict[str, tuple]:
-    out = {}
+ENUM_SAMPLE_ROWS = 100_000  # rows read to decide that a column has few values (bounds the cost)
+
+
+def _examples(con: sqlite3.Connection, qtable: str, cols: tuple[Column, ...], n: int,
+              enum_values: int = 0) -> tuple[dict[str, tuple], frozenset]:
+    """({column: example values}, columns whose values are all of the column's distinct values).
+
+    A column with at most *enum_values* short distinct values (a status, a type, a country code) is
+    listed in full, when the table is small enough (ENUM_SAMPLE_ROWS) for the list to be known complete."""
+    out, complete = {}, set()
+    small_table = None
     for c in cols:
         if not _wants_examples(c):
             continue
         qc = _quote(c.name)
+        want = max(n, enum_values + 1)
         try:
             vals = con.execute(
-                f"SELECT DISTINCT {qc} FROM {qtable} WHERE {qc} IS NOT NULL AND {qc} != '' LIMIT {int(n)}"
+                f"SELECT DISTINCT {qc} FROM (SELECT {qc} FROM {qtable} LIMIT {ENUM_SAMPLE_ROWS}) "
+                f"WHERE {qc} IS NOT NULL AND {qc} != '' LIMIT {int(want)}"
             ).fetchall()
         except sqlite3.DatabaseError:
             continue
         values = [v[0] for v in vals]
         if values and all(isinstance(v, (int, float)) for v in values):
             continue  # a column declared as text that holds numbers
+        if n < len(values) <= enum_values and all(_short(v) == v for v in values):
+            if small_table is None:
+                small_table = con.execute(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {qtable} LIMIT {ENUM_SAMPLE_ROWS + 1})"
+                ).fetchone()[0] <= ENUM_SAMPLE_ROWS
+            if small_table:
+                out[c.name] = tuple(values)
+                complete.add(c.name)
+                continue
+        values = values[:n]
         out[c.name] = tuple(_short(v) for v in values)
-    return out
+    return out, frozenset(complete)
 
 
 def _short(value, limit: int = 30):
@@ -207,8 +234,9 @@ def _short(value, limit: int = 30):
     return value
 
 
-def render_table(table: Table, examples: dict[str, tuple] | None = None) -> str:
-    """CREATE TABLE text for one table; example values go in a trailing comment per column."""
+def render_table(table: Table, examples: dict[str, tuple] | None = None, complete: frozenset = frozenset()) -> str:
+    """CREATE TABLE text for one table; example values go in a trailing comment per column
+    ("-- one of ..." where they are all of the column's values, "-- e.g. ..." otherwise)."""
     lines = []
     single_pk = len(table.primary_key) == 1
     for c in table.columns:
@@ -232,9 +260,11 @@ def render_table(table: Table, examples: dict[str, tuple] | None = None) -> str:
         sep = "," if i < len(lines) - 1 else ""
         comment = ""
         if examples and i < len(table.columns):
-            vals = examples.get(table.columns[i].name)
+            name = table.columns[i].name
+            vals = examples.get(name)
             if vals:
-                comment = "  -- e.g. " + ", ".join(repr(v) for v in vals)
+                lead = "one of" if name in complete else "e.g."
+                comment = f"  -- {lead} " + ", ".join(repr(v) for v in vals)
         body.append(f"  {line}{sep}{comment}")
     return f"CREATE TABLE {_quote(table.name)} (\n" + "\n".join(body) + "\n);"
 
@@ -243,7 +273,8 @@ def render_schema(schema: Schema, tables: list[str] | None = None, *, with_examp
     """CREATE TABLE text for *tables* (default all), in schema order, separated by blank lines."""
     wanted = None if tables is None else {t.lower() for t in tables}
     parts = [
-        render_table(t, schema.examples.get(t.name) if with_examples else None)
+        render_table(t, schema.examples.get(t.name), schema.complete.get(t.name, frozenset()))
+        if with_examples else render_table(t)
         for t in schema.tables
         if wanted is None or t.name.lower() in wanted
     ]

@@ -88,3 +88,34 @@ def test_examples_only_for_text_like_columns(shop):
     assert "id" not in schema.examples["customers"]
     assert "customer_id" not in schema.examples["orders"] and "total" not in schema.examples["orders"]
     assert schema.examples["orders"]["order date"] == ("2024-01-02",)
+
+
+@pytest.fixture
+def statuses(tmp_path):
+    path = tmp_path / "orders.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, status TEXT, city TEXT, note TEXT)")
+    statuses = ["new", "paid", "shipped", "delivered", "returned"]
+    rows = [(i, statuses[i % 5], f"city {i % 12}", "x" * 40 if i == 7 else "short") for i in range(60)]
+    con.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return path
+
+
+def test_columns_with_few_values_list_all_of_them(statuses):
+    schema = read_schema(statuses, examples=3)
+    text = render_schema(schema, with_examples=True)
+    # 'paid' is the 2nd value seen, 'returned' the 5th: a question naming either must find it in the prompt.
+    assert "status TEXT,  -- one of 'new', 'paid', 'shipped', 'delivered', 'returned'" in text
+    assert "city TEXT,  -- e.g. 'city 0', 'city 1', 'city 2'" in text  # 12 values: more than ENUM_VALUES
+    assert "note TEXT  -- e.g. 'short', 'xxxxxxxxxxxxxxxxxxxxxxxxxxx...'" in text  # a long value: not a list
+    assert schema.complete["orders"] == {"status"}
+
+
+def test_value_lists_off_and_on_big_tables(statuses, monkeypatch):
+    assert "one of" not in render_schema(read_schema(statuses, examples=3, enum_values=0), with_examples=True)
+    import nichelm.assistant.schema as schema_mod
+    monkeypatch.setattr(schema_mod, "ENUM_SAMPLE_ROWS", 50)  # the table has 60 rows: the list may be partial
+    text = render_schema(read_schema(statuses, examples=3), with_examples=True)
+    assert "status TEXT,  -- e.g. 'new', 'paid', 'shipped'" in text

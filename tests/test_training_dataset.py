@@ -8,6 +8,7 @@ from nichelm.assistant.prompt import normalise_answer, training_messages
 from nichelm.training import spider_data
 from nichelm.training.dataset import DataOptions, build, check_records, read_jsonl, write_jsonl
 from nichelm.training.denylist import ECOMMERCE_DENYLIST, DenylistViolation
+from nichelm.training.gold_fixes import fix_null_literals
 from nichelm.training.sql_style import restyle_for_database
 
 try:
@@ -51,14 +52,34 @@ def test_records_use_the_product_prompt(built):
     train = built[0]
     for rec in train[:50]:
         schema_text = rec["messages"][0]["content"].split("Database schema:\n", 1)[1]
-        answer, outcome = restyle_for_database(spider_data.database_path(rec["db_id"]), rec["query"])
-        assert outcome == rec["sql_style"]
+        answer, outcome = restyle_for_database(spider_data.database_path(rec["db_id"]),
+                                               fix_null_literals(rec["query"]))
+        assert rec["sql_style"].endswith(outcome)
         assert rec["messages"] == training_messages(schema_text, rec["question"], answer)
         assert rec["messages"][-1]["content"] == normalise_answer(answer)
     assert {r["sql_style"] for r in train} >= {"same", "rewritten"}
     assert built[2].sql_style["rewritten"] > 1000
     spider_style = build(DataOptions(seed=7, val_fraction=0.05, sql_style="spider"))[0]
-    assert all(r["messages"][-1]["content"] == normalise_answer(r["query"]) for r in spider_style)
+    assert all(r["messages"][-1]["content"] == normalise_answer(fix_null_literals(r["query"]))
+               for r in spider_style)
+
+
+@needs_spider
+def test_gold_answers_never_compare_with_the_string_null(built):
+    train, val, _ = built
+    fixed = [r for r in train + val if r["sql_style"].startswith("null_fixed")]
+    assert fixed, "Spider train has gold SQL comparing with 'null'; those answers must be corrected"
+    for r in fixed:
+        answer = r["messages"][-1]["content"]
+        assert "IS NULL" in answer or "IS NOT NULL" in answer
+        assert "'null'" not in answer.lower() and '"null"' not in answer.lower()
+
+
+def test_null_literal_fix_keeps_real_strings():
+    assert fix_null_literals("SELECT a FROM t WHERE b = \"null\" AND c <> 'NULL'") == \
+        "SELECT a FROM t WHERE b IS NULL AND c IS NOT NULL"
+    assert fix_null_literals("SELECT a FROM t WHERE b = 'nullable' OR c = 'null value'") == \
+        "SELECT a FROM t WHERE b = 'nullable' OR c = 'null value'"
 
 
 @needs_spider

@@ -100,6 +100,16 @@ def null_handling(p, rng):
                      row=t.noun, rows=t.nouns, lab=t.label.words, c=c.words, f=fill.strip("'"))
             sql = f"SELECT {q(t.label.name)}, COALESCE({q(c.name)}, {fill}) FROM {q(t.name)}"
             out.append(Cand("null_handling", qs, sql, min_rows=3))
+        elif t.label and t.label is not c and rng.random() < 0.5:
+            missing = rng.random() < 0.7
+            qs = say(rng, ["List the {lab} of every {row} whose {c} is unknown.",
+                           "Which {rows} have no {c} on record? Give their {lab}.",
+                           "Show the {lab} of {rows} where the {c} was never filled in."] if missing else
+                     ["List the {lab} of the {rows} whose {c} is known.",
+                      "Which {rows} have a {c} given? Show their {lab}."],
+                     row=t.noun, rows=t.nouns, lab=t.label.words, c=c.words)
+            sql = f"SELECT {q(t.label.name)} FROM {q(t.name)} WHERE {q(c.name)} IS {'' if missing else 'NOT '}NULL"
+            out.append(Cand("null_handling", qs, sql))
         else:
             missing = rng.random() < 0.6
             qs = say(rng, ["How many {rows} have no {c} recorded?", "Count the {rows} whose {c} is missing.",

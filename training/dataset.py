@@ -28,6 +28,7 @@ from nichelm.assistant.prompt import PROMPT_VERSION, normalise_answer, training_
 
 from . import spider_data
 from .denylist import ECOMMERCE_DENYLIST, assert_not_denylisted
+from .gold_fixes import fix_null_literals
 from .sql_style import STYLES, restyle_for_database
 
 
@@ -86,7 +87,10 @@ def make_record(ex: spider_data.SpiderExample, opts: DataOptions) -> dict:
     question gets exactly the schema text it would get at inference time."""
     schema = spider_data.schema_for(ex.db_id, opts.spider_dir, examples=opts.example_values)
     text = schema_text_for(schema, ex.question, opts.schema_budget, with_examples=opts.example_values > 0)
-    answer, style = restyle_for_database(ex.db_path, ex.query, opts.sql_style)
+    fixed = fix_null_literals(ex.query)
+    answer, style = restyle_for_database(ex.db_path, fixed, opts.sql_style)
+    if fixed != ex.query:
+        style = f"null_fixed+{style}"
     return {
         "messages": training_messages(text, ex.question, answer),
         "db_id": ex.db_id,
