@@ -193,10 +193,11 @@ def _examples(con: sqlite3.Connection, qtable: str, cols: tuple[Column, ...], n:
               enum_values: int = 0) -> tuple[dict[str, tuple], frozenset]:
     """({column: example values}, columns whose values are all of the column's distinct values).
 
-    A column with at most *enum_values* short distinct values (a status, a type, a country code) is
-    listed in full, when the table is small enough (ENUM_SAMPLE_ROWS) for the list to be known complete."""
+    A category column, with at most *enum_values* short distinct values that repeat across rows (a status,
+    a type, a country code), is listed in full when the table is small enough (ENUM_SAMPLE_ROWS) for the
+    list to be known complete."""
     out, complete = {}, set()
-    small_table = None
+    rows = None
     for c in cols:
         if not _wants_examples(c):
             continue
@@ -213,11 +214,13 @@ def _examples(con: sqlite3.Connection, qtable: str, cols: tuple[Column, ...], n:
         if values and all(isinstance(v, (int, float)) for v in values):
             continue  # a column declared as text that holds numbers
         if n < len(values) <= enum_values and all(_short(v) == v for v in values):
-            if small_table is None:
-                small_table = con.execute(
+            if rows is None:
+                rows = con.execute(
                     f"SELECT count(*) FROM (SELECT 1 FROM {qtable} LIMIT {ENUM_SAMPLE_ROWS + 1})"
-                ).fetchone()[0] <= ENUM_SAMPLE_ROWS
-            if small_table:
+                ).fetchone()[0]
+            # Complete only if every row was seen, and a category: its values repeat (names that are
+            # unique per row in a small table are not a closed set worth the tokens).
+            if rows <= ENUM_SAMPLE_ROWS and 2 * len(values) <= rows:
                 out[c.name] = tuple(values)
                 complete.add(c.name)
                 continue

@@ -113,6 +113,19 @@ def test_columns_with_few_values_list_all_of_them(statuses):
     assert schema.complete["orders"] == {"status"}
 
 
+def test_unique_values_of_a_small_table_are_not_a_category(tmp_path):
+    path = tmp_path / "band.sqlite"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE singer (id INTEGER PRIMARY KEY, name TEXT, genre TEXT)")
+    con.executemany("INSERT INTO singer VALUES (?, ?, ?)",
+                    [(i, f"Singer {i}", ["pop", "rock"][i % 2]) for i in range(6)])
+    con.commit()
+    con.close()
+    text = render_schema(read_schema(path, examples=1), with_examples=True)
+    assert "name TEXT,  -- e.g. 'Singer 0'" in text  # six names, six rows: no closed list
+    assert "genre TEXT  -- one of 'pop', 'rock'" in text
+
+
 def test_value_lists_off_and_on_big_tables(statuses, monkeypatch):
     assert "one of" not in render_schema(read_schema(statuses, examples=3, enum_values=0), with_examples=True)
     import nichelm.assistant.schema as schema_mod
