@@ -213,7 +213,7 @@ def _examples(con: sqlite3.Connection, qtable: str, cols: tuple[Column, ...], n:
         values = [v[0] for v in vals]
         if values and all(isinstance(v, (int, float)) for v in values):
             continue  # a column declared as text that holds numbers
-        if n < len(values) <= enum_values and all(_short(v) == v for v in values):
+        if 0 < len(values) <= enum_values and all(_short(v) == v for v in values):
             if rows is None:
                 rows = con.execute(
                     f"SELECT count(*) FROM (SELECT 1 FROM {qtable} LIMIT {ENUM_SAMPLE_ROWS + 1})"
