@@ -37,6 +37,7 @@ class ModelSpec:
     base: str | None = None  # for LoRA adapters: the name of the base model
     bundled: str | None = None  # file shipped inside the package (small adapters)
     kind: str = "model"  # "model" | "lora"
+    prompt_version: int | None = None  # adapters: the prompt format (prompt.PROMPT_VERSION) it was trained on
 
     @property
     def hf_url(self) -> str | None:
@@ -84,7 +85,7 @@ register(ModelSpec(
     "nichelm-v2-lora", "nichelm-v2-lora.gguf", 18_491_584,
     "7b197cee830f07e73d683695ac94d438436ad999671696938bee2ff642f9963b",
     "NicheLM v2: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct (the default adapter)",
-    base=DEFAULT_MODEL, bundled="nichelm-v2-lora.gguf", kind="lora",
+    base=DEFAULT_MODEL, bundled="nichelm-v2-lora.gguf", kind="lora", prompt_version=1,
 ))
 NO_ADAPTER = ("none", "no", "off", "")
 

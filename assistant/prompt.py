@@ -13,14 +13,16 @@ assistant: one SQLite query, nothing else
 
 from __future__ import annotations
 
-PROMPT_VERSION = 2
-
 # Example values per text column shown in the schema (schema.read_schema(examples=...)): part of the
 # prompt format, since NicheLM v1 was trained with them.
 EXAMPLE_VALUES = 3
-# A text column with at most this many distinct values lists all of them ("-- one of ..."), so the
-# model can match a value the question names even when it is not among the first few (prompt v2).
-ENUM_VALUES = 10
+# Prompt v2: a category column (at most this many distinct short values, repeated across rows) lists all
+# of them ("-- one of ..."), so the model can match a value the question names even when it is not among
+# the first few. 0 = off (prompt v1). Off while the shipped adapter is nichelm-v2-lora, which was trained
+# on prompt v1: the adapter trained with the lists (v3, ENUM_VALUES = 10 at commit c2c1714) scored
+# e-commerce 0.540 / Spider dev 0.728 against v2's 0.542 / 0.751 (README, "The v3 experiment").
+ENUM_VALUES = 0
+PROMPT_VERSION = 2 if ENUM_VALUES else 1
 
 SYSTEM_INSTRUCTIONS = (
     "You are NicheLM, a text-to-SQL assistant. Given the schema of a SQLite database and a question, "

@@ -42,3 +42,13 @@ def test_a_tampered_file_is_not_used(nichelm_home):
     path = models.local_path(spec)
     path.write_bytes(b"\0" * 16)  # wrong size and hash
     assert not models.is_present(spec)
+
+
+def test_every_adapter_was_trained_on_the_prompt_the_product_builds():
+    from nichelm.assistant.models import REGISTRY
+    from nichelm.assistant.prompt import PROMPT_VERSION
+
+    adapters = [s for s in REGISTRY.values() if s.kind == "lora"]
+    assert adapters
+    # An adapter served with another prompt format than its training data's scores unmeasured numbers.
+    assert {s.name: s.prompt_version for s in adapters} == {s.name: PROMPT_VERSION for s in adapters}

@@ -104,7 +104,7 @@ def statuses(tmp_path):
 
 
 def test_columns_with_few_values_list_all_of_them(statuses):
-    schema = read_schema(statuses, examples=3)
+    schema = read_schema(statuses, examples=3, enum_values=10)
     text = render_schema(schema, with_examples=True)
     # 'paid' is the 2nd value seen, 'returned' the 5th: a question naming either must find it in the prompt.
     assert "status TEXT,  -- one of 'new', 'paid', 'shipped', 'delivered', 'returned'" in text
@@ -121,7 +121,7 @@ def test_unique_values_of_a_small_table_are_not_a_category(tmp_path):
                     [(i, f"Singer {i}", ["pop", "rock"][i % 2]) for i in range(6)])
     con.commit()
     con.close()
-    text = render_schema(read_schema(path, examples=1), with_examples=True)
+    text = render_schema(read_schema(path, examples=1, enum_values=10), with_examples=True)
     assert "name TEXT,  -- e.g. 'Singer 0'" in text  # six names, six rows: no closed list
     assert "genre TEXT  -- one of 'pop', 'rock'" in text
 
@@ -130,5 +130,5 @@ def test_value_lists_off_and_on_big_tables(statuses, monkeypatch):
     assert "one of" not in render_schema(read_schema(statuses, examples=3, enum_values=0), with_examples=True)
     import nichelm.assistant.schema as schema_mod
     monkeypatch.setattr(schema_mod, "ENUM_SAMPLE_ROWS", 50)  # the table has 60 rows: the list may be partial
-    text = render_schema(read_schema(statuses, examples=3), with_examples=True)
+    text = render_schema(read_schema(statuses, examples=3, enum_values=10), with_examples=True)
     assert "status TEXT,  -- e.g. 'new', 'paid', 'shipped'" in text
