@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
 
-from nichelm.assistant.prompt import EXAMPLE_VALUES
+from nichelm.assistant.prompt import EXAMPLE_VALUES, PROMPT_VERSION
 from tqdm import tqdm
 
 from . import hardware
@@ -209,7 +209,8 @@ def run(spec: BackendSpec, dataset: Dataset, out: str | os.PathLike, *, limit: i
                        "give another --out (or delete that directory) to start a different run")
     info.update({"backend": spec.to_json(), "dataset": dataset.name, "label": label or info.get("label")
                  or default_label(spec), "limit": limit, "workers": workers, "timeout_s": timeout_s,
-                 "skipped": dataset.skipped, "hardware": hardware.describe()})
+                 "skipped": dataset.skipped, "hardware": hardware.describe(),
+                 "prompt_version": PROMPT_VERSION})  # which prompt format the numbers belong to
     info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
     examples = dataset.examples[:limit] if limit else list(dataset.examples)

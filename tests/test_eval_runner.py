@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from nichelm.assistant.prompt import PROMPT_VERSION
 from nichelm.eval.backends import BackendSpec
 from nichelm.eval.cli import main
 from nichelm.eval.datasets import load
@@ -123,6 +124,7 @@ def test_worker_processes(tiny_model_path, eval_set, tmp_path):
     assert sorted(ids) == [f"pets-{i}" for i in range(4)] and metrics["n"] == 4
     info = json.loads((out / "run.json").read_text())
     assert info["backend_info"]["llama_cpp"]["threads"] == max(1, len(os.sched_getaffinity(0)) // 2)
+    assert info["prompt_version"] == PROMPT_VERSION  # numbers stay tied to the prompt format they measure
 
 
 def test_bad_model_is_a_clear_error(eval_set, tmp_path):
