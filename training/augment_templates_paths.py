@@ -162,6 +162,17 @@ def _reachable(p, r: Route, expr: str, where: str = "") -> list:
     return sorted((row[0] for row in rows if not isinstance(row[0], bytes)), key=str)
 
 
+def _reached_value(p, r: Route, rng, expr: str, where: str = ""):
+    """One value of *expr* that the join of *r* really reaches (None when it reaches none)."""
+    vals = _reachable(p, r, expr, where)
+    return rng.choice(vals) if vals else None
+
+
+def _far_label(r: Route) -> str:
+    """The far table's label column, qualified by its alias."""
+    return f"T{len(r.tabs)}.{q(r.far.label.name)}"
+
+
 def _aggregate(rng, a: Tab):
     """(SQL expression over T1, word, what in words) for a total, average or count of the A rows."""
     ms = a.measures()
@@ -178,12 +189,11 @@ def chain_aggregate(p, rng):
     for r in _pick_routes(rng, [r for r in _chains(p) if r.far.label], 3):
         a, far = r.tabs[0], r.far
         expr, word, what = _aggregate(rng, a)
-        L = f"T{len(r.tabs)}.{q(far.label.name)}"
+        L = _far_label(r)
         if rng.random() < 0.5:
-            vals = _reachable(p, r, L)
-            if not vals:
+            v = _reached_value(p, r, rng, L)
+            if v is None:
                 continue
-            v = rng.choice(vals)
             qs = say(rng, ["What is the {w} {what} for the {far} {v}?",
                            "For the {far} {v}, give the {w} {what}, going through {via}.",
                            "Find the {w} {what} whose {mid} belongs to the {far} {v}.",
@@ -208,11 +218,10 @@ def path_distinct(p, rng):
     routes = [r for r in _paths(p) if r.tabs[0].label and r.far.label]
     for r in _pick_routes(rng, routes, 3):
         x, y = r.tabs[0], r.far
-        L = f"T{len(r.tabs)}.{q(y.label.name)}"
-        vals = _reachable(p, r, L)
-        if not vals:
+        L = _far_label(r)
+        v = _reached_value(p, r, rng, L)
+        if v is None:
             continue
-        v = rng.choice(vals)
         qs = say(rng, ["Which {xs} are connected to the {y} {v}? Give their {xlab}.",
                        "List the different {xlab} values of {xs} linked to the {y} with {ylabw} {v} through {mids}.",
                        "Show the {xlab} of every {x} related to the {y} {v} via {mids}, without repeats.",
@@ -239,13 +248,12 @@ def path_filter_date(p, rng):
     for r, t, d in _pick(rng, list(_dated_chains(p, rng)), 3):
         a, far = r.tabs[0], r.far
         D = f"strftime('%Y', {r.alias(t)}.{q(d.name)})"
-        years = _reachable(p, r, D)
-        if not years:
+        y = _reached_value(p, r, rng, D)
+        if y is None:
             continue
-        y = rng.choice(years)
         expr, word, what = _aggregate(rng, a)
         whose = f"whose {t.noun} has a {d.words} in {y}"
-        L = f"T{len(r.tabs)}.{q(far.label.name)}"
+        L = _far_label(r)
         if t is far or rng.random() < 0.5:  # a label filter on the dated table itself says little
             qs = say(rng, ["For each {flab}, what is the {w} {what} {whose}?",
                            "Show every {flab} with the {w} {what}, counting only those {whose}.",
@@ -254,10 +262,9 @@ def path_filter_date(p, rng):
             sql = f"SELECT {L}, {expr} {r.frm()} WHERE {D} = '{y}' GROUP BY {r.far_key()}"
             out.append(Cand("path_filter_date", qs, sql))
         else:
-            vals = _reachable(p, r, L, f"{D} = '{y}'")
-            if not vals:
+            v = _reached_value(p, r, rng, L, f"{D} = '{y}'")
+            if v is None:
                 continue
-            v = rng.choice(vals)
             qs = say(rng, ["What is the {w} {what} {whose}, for the {far} {v}?",
                            "For the {far} {v}, find the {w} {what} {whose}.",
                            "What is the {w} {what} belonging to the {far} {v}, counting only those {whose}?"],
