@@ -195,38 +195,45 @@ def _examples(con: sqlite3.Connection, qtable: str, cols: tuple[Column, ...], n:
 
     A category column, with at most *enum_values* short distinct values that repeat across rows (a status,
     a type, a country code), is listed in full when the table is small enough (ENUM_SAMPLE_ROWS) for the
-    list to be known complete."""
+    list to be known complete. With enum_values = 0 only the first *n* distinct values are read."""
     out, complete = {}, set()
-    rows = None
+    table_rows: list[int] = []  # counted once, and only when a column may be a category
     for c in cols:
         if not _wants_examples(c):
             continue
         qc = _quote(c.name)
-        want = max(n, enum_values + 1)
+        present = f"{qc} IS NOT NULL AND {qc} != ''"
         try:
-            vals = con.execute(
-                f"SELECT DISTINCT {qc} FROM (SELECT {qc} FROM {qtable} LIMIT {ENUM_SAMPLE_ROWS}) "
-                f"WHERE {qc} IS NOT NULL AND {qc} != '' LIMIT {int(want)}"
-            ).fetchall()
+            query = f"SELECT DISTINCT {qc} FROM {qtable} WHERE {present} LIMIT {int(n)}"
+            values = [v[0] for v in con.execute(query)]
+            if values and all(isinstance(v, (int, float)) for v in values):
+                continue  # a column declared as text that holds numbers
+            category = enum_values and _category_values(con, qtable, qc, present, enum_values, table_rows)
         except sqlite3.DatabaseError:
             continue
-        values = [v[0] for v in vals]
-        if values and all(isinstance(v, (int, float)) for v in values):
-            continue  # a column declared as text that holds numbers
-        if 0 < len(values) <= enum_values and all(_short(v) == v for v in values):
-            if rows is None:
-                rows = con.execute(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {qtable} LIMIT {ENUM_SAMPLE_ROWS + 1})"
-                ).fetchone()[0]
-            # Complete only if every row was seen, and a category: its values repeat (names that are
-            # unique per row in a small table are not a closed set worth the tokens).
-            if rows <= ENUM_SAMPLE_ROWS and 2 * len(values) <= rows:
-                out[c.name] = tuple(values)
-                complete.add(c.name)
-                continue
-        values = values[:n]
-        out[c.name] = tuple(_short(v) for v in values)
+        if category:
+            out[c.name] = category
+            complete.add(c.name)
+        else:
+            out[c.name] = tuple(_short(v) for v in values)
     return out, frozenset(complete)
+
+
+def _category_values(con: sqlite3.Connection, qtable: str, qc: str, present: str, enum_values: int,
+                     table_rows: list[int]) -> tuple | None:
+    """All distinct values of a category column, or None when it is not one (see _examples)."""
+    values = [v[0] for v in con.execute(
+        f"SELECT DISTINCT {qc} FROM (SELECT {qc} FROM {qtable} WHERE {present} LIMIT {ENUM_SAMPLE_ROWS}) "
+        f"LIMIT {int(enum_values) + 1}")]
+    if not 0 < len(values) <= enum_values or any(_short(v) != v for v in values):
+        return None
+    if not table_rows:
+        table_rows.append(con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {qtable} LIMIT {ENUM_SAMPLE_ROWS + 1})").fetchone()[0])
+    # Complete only if every row was seen, and a category: its values repeat (names that are unique per
+    # row in a small table are not a closed set worth the tokens).
+    rows = table_rows[0]
+    return tuple(values) if rows <= ENUM_SAMPLE_ROWS and 2 * len(values) <= rows else None
 
 
 def _short(value, limit: int = 30):
@@ -237,7 +244,8 @@ def _short(value, limit: int = 30):
     return value
 
 
-def render_table(table: Table, examples: dict[str, tuple] | None = None, complete: frozenset = frozenset()) -> str:
+def render_table(table: Table, examples: dict[str, tuple] | None = None,
+                 complete: frozenset = frozenset()) -> str:
     """CREATE TABLE text for one table; example values go in a trailing comment per column
     ("-- one of ..." where they are all of the column's values, "-- e.g. ..." otherwise)."""
     lines = []
