@@ -22,7 +22,14 @@ EXAMPLE_VALUES = 3
 # on prompt v1: the adapter trained with the lists (v3, ENUM_VALUES = 10 at commit c2c1714) scored
 # e-commerce 0.540 / Spider dev 0.728 against v2's 0.542 / 0.751 (README, "The v3 experiment").
 ENUM_VALUES = 0
-PROMPT_VERSION = 2 if ENUM_VALUES else 1
+
+
+def prompt_version(enum_values: int) -> int:
+    """The prompt format that a value-list setting gives: 1 without the lists, 2 with them."""
+    return 2 if enum_values else 1
+
+
+PROMPT_VERSION = prompt_version(ENUM_VALUES)
 
 SYSTEM_INSTRUCTIONS = (
     "You are NicheLM, a text-to-SQL assistant. Given the schema of a SQLite database and a question, "

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for
 from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
-from .prompt import EXAMPLE_VALUES
+from .prompt import ENUM_VALUES, EXAMPLE_VALUES
 from .schema import Schema, read_schema, schema_version
 from .sqlcheck import extract_sql, reads_only, validate
 from .sqlite_io import execute_readonly, prepare_error
@@ -49,10 +49,11 @@ class Answer:
 class SchemaCache:
     """Schemas by database path, re-read only when `PRAGMA schema_version` or the file changes."""
 
-    def __init__(self, examples: int = EXAMPLE_VALUES):
+    def __init__(self, examples: int = EXAMPLE_VALUES, enum_values: int = ENUM_VALUES):
         self._lock = threading.Lock()
         self._by_path: dict[str, Schema] = {}
         self.examples = examples
+        self.enum_values = enum_values
 
     def get(self, path: str) -> Schema:
         version = schema_version(path)
@@ -60,7 +61,7 @@ class SchemaCache:
             cached = self._by_path.get(version.path)
             if cached is not None and cached.version == version:
                 return cached
-        schema = read_schema(path, examples=self.examples)
+        schema = read_schema(path, examples=self.examples, enum_values=self.enum_values)
         with self._lock:
             self._by_path[version.path] = schema
         return schema

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from nichelm.assistant.prompt import EXAMPLE_VALUES
+from nichelm.assistant.prompt import ENUM_VALUES, EXAMPLE_VALUES
 
 from .backends import KINDS, BackendSpec
 from .datasets import DATASETS, DatasetError, load
@@ -36,7 +36,7 @@ def main() -> None:
 
 
 def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                 retries, socket, device, max_tokens=None, repair=False) -> BackendSpec:
+                 retries, socket, device, max_tokens=None, repair=False, enum_values=None) -> BackendSpec:
     if backend == "local":
         if not model:
             raise click.UsageError("--model is required for the local backend (a GGUF path or a model name)")
@@ -52,6 +52,10 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
         if not model:
             raise click.UsageError("--model is required for the transformers backend (checkpoint dir or .gguf)")
         opts = {"model": model, "adapter": lora, "examples": examples, "device": device, "max_new_tokens": max_tokens}
+    if enum_values is not None:
+        if backend == "daemon":
+            raise click.UsageError("--enum-values: the daemon builds its prompts with its own setting")
+        opts["enum_values"] = enum_values
     return BackendSpec(backend, {k: v for k, v in opts.items() if v is not None})
 
 
@@ -66,6 +70,8 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--examples", type=int, default=EXAMPLE_VALUES, show_default=True,
               help="Example values per text column in the schema prompt (0: none; the shipped adapter was "
                    f"trained with {EXAMPLE_VALUES}).")
+@click.option("--enum-values", type=int, help="Category columns with at most N values list them all in the "
+              f"schema prompt (prompt v2); 0 = prompt v1 (default: the product's setting, {ENUM_VALUES}).")
 @click.option("--repair", is_flag=True, help="local/daemon: when SQLite cannot compile an answer, ask the model "
               "again with the error, up to 3 times (the daemon's default; off here so runs stay comparable).")
 @click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
@@ -85,13 +91,13 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--socket", help="daemon: socket path (default: NICHELM_SOCKET or the user's daemon).")
 @click.option("--device", help="transformers: torch device (default cuda when available).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(backend, model, lora, candidates, examples, repair, dataset, limit, workers, out, label, n_gpu_layers,
+def run(backend, model, lora, candidates, examples, enum_values, repair, dataset, limit, workers, out, label, n_gpu_layers,
         threads, timeout_s, base_url, rpm, retries, socket, device, max_tokens, quiet) -> None:
     """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
     from .runner import run as run_eval
 
     spec = backend_spec(backend, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                        retries, socket, device, max_tokens, repair)
+                        retries, socket, device, max_tokens, repair, enum_values)
     try:
         ds = load(dataset)
         if ds.skipped:

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
 
-from nichelm.assistant.prompt import EXAMPLE_VALUES, PROMPT_VERSION
+from nichelm.assistant.prompt import ENUM_VALUES, EXAMPLE_VALUES, prompt_version
 from tqdm import tqdm
 
 from . import hardware
@@ -186,6 +186,8 @@ def default_label(spec: BackendSpec) -> str:
         label += " +repair"
     if "examples" in o and o["examples"] != EXAMPLE_VALUES:  # the prompt format's default goes unsaid
         label += f" examples={o['examples']}"
+    if "enum_values" in o and o["enum_values"] != ENUM_VALUES:
+        label += f" lists={o['enum_values']}"
     return label
 
 
@@ -210,7 +212,8 @@ def run(spec: BackendSpec, dataset: Dataset, out: str | os.PathLike, *, limit: i
     info.update({"backend": spec.to_json(), "dataset": dataset.name, "label": label or info.get("label")
                  or default_label(spec), "limit": limit, "workers": workers, "timeout_s": timeout_s,
                  "skipped": dataset.skipped, "hardware": hardware.describe(),
-                 "prompt_version": PROMPT_VERSION})  # which prompt format the numbers belong to
+                 # which prompt format the numbers belong to
+                 "prompt_version": prompt_version(spec.options.get("enum_values", ENUM_VALUES))})
     info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
     examples = dataset.examples[:limit] if limit else list(dataset.examples)

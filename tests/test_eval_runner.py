@@ -191,3 +191,33 @@ def test_worker_processes_that_cannot_load_the_model_fail_clearly(eval_set, tmp_
     with pytest.raises(RunError, match="could not start"):
         run(local_spec(bad), load(str(eval_set)), tmp_path / "run", workers=2, progress=False)
     assert read_predictions(tmp_path / "run" / PREDICTIONS) == []
+
+
+def test_enum_values_option_sets_the_prompt_and_its_version(tiny_model_path, eval_set, tmp_path):
+    """--enum-values switches the category value lists (prompt v2) for one run, and run.json says so."""
+    from nichelm.eval.backends.base import PromptMaker
+    from nichelm.eval.cli import backend_spec
+
+    con = sqlite3.connect(tmp_path / "pets.sqlite")
+    con.executescript("ALTER TABLE pets ADD COLUMN kind TEXT; UPDATE pets SET kind = CASE WHEN age > 3 "
+                      "THEN 'dog' ELSE 'cat' END; INSERT INTO pets VALUES (4, 'Bo', 1, 2, 'cat');")
+    con.commit()
+    con.close()
+    ex = load(str(eval_set)).examples[0]
+    listed = PromptMaker(3, enum_values=10).messages(ex)[0][0]["content"]
+    plain = PromptMaker(3, enum_values=0).messages(ex)[0][0]["content"]
+    assert "kind TEXT,  -- one of 'dog', 'cat'" in listed and "-- one of" not in plain
+
+    spec = backend_spec("local", "m.gguf", None, 1, 3, None, None, None, 50, 6, None, None, enum_values=10)
+    assert spec.options["enum_values"] == 10
+    assert "enum_values" not in backend_spec("local", "m.gguf", None, 1, 3, None, None, None, 50, 6, None,
+                                             None).options  # default runs keep their spec (and resume)
+    result = CliRunner().invoke(main, ["run", "--backend", "daemon", "--enum-values", "10", "--dataset",
+                                       str(eval_set), "--out", str(tmp_path / "d")])
+    assert result.exit_code != 0 and "own setting" in result.output
+
+    out = tmp_path / "listed"
+    run(local_spec(tiny_model_path, enum_values=10), load(str(eval_set)), out, limit=1, progress=False)
+    info = json.loads((out / "run.json").read_text())
+    assert info["prompt_version"] == 2 and info["label"].endswith("lists=10")
+    assert info["backend_info"]["enum_values"] == 10

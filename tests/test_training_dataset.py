@@ -134,3 +134,61 @@ def test_token_length_filter_drops_never_cuts(smol_tokenizer):
     assert report.too_long > 0 and not val
     assert max(r["n_tokens"] for r in train) <= 300
     assert report.tokens["train"]["max"] <= 300
+
+
+@needs_spider
+@pytest.mark.torch
+def test_rerender_changes_the_schema_prompt_and_nothing_else(smol_tokenizer):
+    from nichelm.training.dataset import make_record
+    from nichelm.training.rerender import check_same_prompt, rerender
+
+    # Databases with category columns (a status, a yes/no flag), so the lists appear.
+    examples = [e for e in spider_data.load_split("train") if e.db_id in ("flight_4", "cre_Doc_Tracking_DB")][:40]
+    assert examples
+    plain = [make_record(e, DataOptions(example_values=3, enum_values=0)) for e in examples]
+    assert check_same_prompt(plain, example_values=3, enum_values=0) == 0  # built with these settings
+    assert check_same_prompt(plain, example_values=3, enum_values=10) > 0
+
+    listed, report = rerender(plain, example_values=3, enum_values=10, tokenizer=smol_tokenizer, max_seq_len=4096)
+    assert report.changed > 0 and report.too_long == 0 and len(listed) == len(plain)
+    direct = [make_record(e, DataOptions(example_values=3, enum_values=10)) for e in examples]
+    for old, new, built_with_lists in zip(plain, listed, direct):
+        assert new["messages"] == built_with_lists["messages"]  # as build-data writes it with the lists
+        assert new["messages"][1:] == old["messages"][1:]  # question and answer untouched
+        assert new["prompt_version"] == 2 and old["prompt_version"] == 1
+        assert new["n_tokens"] >= len(encode_ids(smol_tokenizer, old["messages"]))
+    assert any("-- one of " in r["messages"][0]["content"] for r in listed)
+    assert not any("-- one of " in r["messages"][0]["content"] for r in plain)
+    # Back to prompt v1 gives the original records; a length limit drops, never cuts.
+    back, _ = rerender(listed, example_values=3, enum_values=0)
+    assert [r["messages"] for r in back] == [r["messages"] for r in plain]
+    short, report = rerender(plain, example_values=3, enum_values=10, tokenizer=smol_tokenizer,
+                             max_seq_len=min(r["n_tokens"] for r in listed) + 1)
+    assert report.too_long > 0 and len(short) == len(plain) - report.too_long
+    assert all(r["n_tokens"] <= min(x["n_tokens"] for x in listed) + 1 for r in short)
+
+
+def encode_ids(tokenizer, messages):
+    from nichelm.training.tokens import encode
+
+    return encode(tokenizer, messages).input_ids
+
+
+@needs_spider
+def test_rerender_command_writes_data_val_and_report(tmp_path):
+    import json
+
+    from nichelm.training.cli import main as train_main
+    from nichelm.training.dataset import make_record
+
+    examples = [e for e in spider_data.load_split("train") if e.db_id == "flight_4"][:6]
+    recs = [make_record(e, DataOptions(example_values=3, enum_values=0)) for e in examples]
+    write_jsonl(tmp_path / "d.jsonl", recs[:4])
+    write_jsonl(tmp_path / "d.val.jsonl", recs[4:])
+    assert train_main(["rerender", str(tmp_path / "d.jsonl"), str(tmp_path / "l.jsonl"), "--enum-values", "10"]) == 0
+    assert [r["question"] for r in read_jsonl(tmp_path / "l.jsonl")] == [r["question"] for r in recs[:4]]
+    assert len(read_jsonl(tmp_path / "l.val.jsonl")) == 2
+    report = json.loads((tmp_path / "l.jsonl.report.json").read_text())
+    assert report["enum_values"] == 10 and report[str(tmp_path / "l.jsonl")]["changed"] == 4
+    with pytest.raises(SystemExit, match="does not exist"):
+        train_main(["rerender", str(tmp_path / "missing.jsonl"), str(tmp_path / "x.jsonl")])

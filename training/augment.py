@@ -210,14 +210,13 @@ def generate(opts: AugmentOptions) -> tuple[list[dict], AugmentReport]:
     return pairs, report
 
 
-def to_records(pairs: list[dict], opts: AugmentOptions, schema_budget: int | None = None) -> list[dict]:
-    """Pairs -> training records in the format of training/dataset.py (same prompt, same schema text)."""
+def to_records(pairs: list[dict], opts: AugmentOptions, data_opts=None) -> list[dict]:
+    """Pairs -> training records in the format of training/dataset.py (same prompt, same schema text as
+    *data_opts*, the main set's options; by default the prompt format's own settings)."""
     from .dataset import DataOptions, make_record
 
-    dopts = DataOptions(spider_dir=opts.spider_dir, seed=opts.seed, example_values=opts.example_values,
-                        sql_style=opts.sql_style)
-    if schema_budget is not None:
-        dopts.schema_budget = schema_budget
+    dopts = data_opts or DataOptions(spider_dir=opts.spider_dir, seed=opts.seed,
+                                     example_values=opts.example_values, sql_style=opts.sql_style)
     out = []
     for p in pairs:
         ex = spider_data.SpiderExample(p["db_id"], p["question"], p["query"],
@@ -235,4 +234,4 @@ def augment_records(data_opts) -> list[dict]:
     opts = AugmentOptions(spider_dir=data_opts.spider_dir, seed=data_opts.seed, target=data_opts.augment,
                           example_values=data_opts.example_values, sql_style=data_opts.sql_style)
     pairs, _ = generate(opts)
-    return to_records(pairs, opts, schema_budget=data_opts.schema_budget)
+    return to_records(pairs, opts, data_opts)

@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from nichelm.assistant.prompt import EXAMPLE_VALUES
+from nichelm.assistant.prompt import ENUM_VALUES, EXAMPLE_VALUES
 
 
 def _build_data(a) -> int:
@@ -22,7 +22,7 @@ def _build_data(a) -> int:
 
     opts = DataOptions(spider_dir=a.spider_dir, max_seq_len=a.max_seq_len, seed=a.seed,
                        val_fraction=a.val_fraction, example_values=a.example_values, augment=a.augment,
-                       sql_style=a.sql_style)
+                       sql_style=a.sql_style, enum_values=a.enum_values)
     tok = None
     if a.tokenizer:
         tok = load_tokenizer(resolve_base(a.tokenizer, a.gguf_file))
@@ -48,6 +48,31 @@ def _augment(a) -> int:
     pairs, report = generate(opts)
     write_jsonl(a.out, to_records(pairs, opts))
     summary = {"out": str(a.out), **report.to_json()}
+    with open(str(a.out) + ".report.json", "w", encoding="utf-8") as f:
+        json.dump(summary, f, indent=2)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _rerender(a) -> int:
+    from .base_model import load_tokenizer, resolve_base
+    from .dataset import read_jsonl, val_path_for, write_jsonl
+    from .rerender import rerender
+
+    tok = load_tokenizer(resolve_base(a.tokenizer, a.gguf_file)) if a.tokenizer else None
+    summary = {"in": str(a.input), "out": str(a.out), "example_values": a.example_values,
+               "enum_values": a.enum_values}
+    for src, dst in [(a.input, a.out), (val_path_for(a.input), val_path_for(a.out))]:
+        try:
+            records = read_jsonl(src)
+        except FileNotFoundError:
+            if src == a.input:
+                raise SystemExit(f"nichelm-train rerender: {src} does not exist")
+            continue  # no validation split next to the input
+        out, report = rerender(records, example_values=a.example_values, enum_values=a.enum_values,
+                               spider_dir=a.spider_dir, tokenizer=tok, max_seq_len=a.max_seq_len)
+        write_jsonl(dst, out)
+        summary[str(dst)] = report.to_json()
     with open(str(a.out) + ".report.json", "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
@@ -86,6 +111,12 @@ def _style_arg(p: argparse.ArgumentParser) -> None:
                    help="answers as table-qualified SQL with single-quoted strings (default), or as Spider has them")
 
 
+def _enum_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--enum-values", type=int, default=ENUM_VALUES, metavar="N",
+                   help="category columns with at most N values list them all (prompt v2); 0 = prompt v1 "
+                        "(default: the prompt format's setting)")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nichelm-train", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -102,8 +133,21 @@ def parser() -> argparse.ArgumentParser:
                    help="example values per text column in the schema (the prompt format's default)")
     b.add_argument("--augment", type=int, default=0, metavar="N",
                    help="add N generated SQLite-idiom pairs (see `augment`); 0 = Spider only")
+    _enum_arg(b)
     _style_arg(b)
     b.set_defaults(func=_build_data)
+
+    r = sub.add_parser("rerender", help="the same data (questions, answers, splits) with its schema prompts "
+                       "rebuilt for other settings, e.g. --enum-values 10 (+ its .val.jsonl)")
+    r.add_argument("input", help="a build-data JSONL")
+    r.add_argument("out")
+    r.add_argument("--spider-dir", default=None)
+    r.add_argument("--tokenizer", default=None, help="recount tokens and drop records over --max-seq-len")
+    r.add_argument("--gguf-file", default=None)
+    r.add_argument("--max-seq-len", type=int, default=2048)
+    r.add_argument("--example-values", type=int, default=EXAMPLE_VALUES)
+    _enum_arg(r)
+    r.set_defaults(func=_rerender)
 
     g = sub.add_parser("augment", help="generated SQLite-idiom pairs over Spider train databases -> JSONL")
     g.add_argument("--out", required=True)

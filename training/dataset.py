@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from nichelm.assistant.context import DEFAULT_SCHEMA_BUDGET, schema_text_for
-from nichelm.assistant.prompt import PROMPT_VERSION, normalise_answer, training_messages
+from nichelm.assistant.prompt import ENUM_VALUES, normalise_answer, prompt_version, training_messages
 
 from . import spider_data
 from .denylist import ECOMMERCE_DENYLIST, assert_not_denylisted
@@ -42,14 +42,15 @@ class DataOptions:
     schema_budget: int = DEFAULT_SCHEMA_BUDGET  # same default budget as inference
     augment: int = 0  # generated SQLite-idiom pairs to add (training/augment.py); 0 = none
     sql_style: str = "qualified"  # answers rewritten by training/sql_style.py ("spider": gold SQL as is)
+    enum_values: int = ENUM_VALUES  # category value lists in the schema text (prompt v2); 0 = prompt v1
 
     def __post_init__(self):
         if self.max_seq_len < 64:
             raise ValueError(f"max_seq_len {self.max_seq_len} is too small (at least 64)")
         if not 0.0 <= self.val_fraction < 0.5:
             raise ValueError(f"val_fraction must be in [0, 0.5), got {self.val_fraction}")
-        if self.example_values < 0:
-            raise ValueError("example_values must be >= 0")
+        if self.example_values < 0 or self.enum_values < 0:
+            raise ValueError("example_values and enum_values must be >= 0")
         if self.sql_style not in STYLES:
             raise ValueError(f"sql_style must be one of {', '.join(STYLES)}, got {self.sql_style!r}")
 
@@ -85,7 +86,8 @@ def make_record(ex: spider_data.SpiderExample, opts: DataOptions) -> dict:
 
     The schema text is chosen with the service's default token estimate (not the tokenizer) so that a
     question gets exactly the schema text it would get at inference time."""
-    schema = spider_data.schema_for(ex.db_id, opts.spider_dir, examples=opts.example_values)
+    schema = spider_data.schema_for(ex.db_id, opts.spider_dir, examples=opts.example_values,
+                                    enum_values=opts.enum_values)
     text = schema_text_for(schema, ex.question, opts.schema_budget, with_examples=opts.example_values > 0)
     fixed = fix_null_literals(ex.query)
     answer, style = restyle_for_database(ex.db_path, fixed, opts.sql_style)
@@ -97,7 +99,7 @@ def make_record(ex: spider_data.SpiderExample, opts: DataOptions) -> dict:
         "question": ex.question,
         "query": ex.query,  # as the source has it; the answer in messages may be restyled
         "sql_style": style,
-        "prompt_version": PROMPT_VERSION,
+        "prompt_version": prompt_version(opts.enum_values),
     }
 
 

@@ -19,6 +19,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from nichelm.assistant.prompt import ENUM_VALUES
 from nichelm.assistant.schema import Column, ForeignKey, Schema, Table, read_schema, render_schema
 
 # Spider sits in ../shared/data/spider beside a checkout of this repository (training/ is one level down).
@@ -108,21 +109,23 @@ def schema_from_tables_json(entry: dict) -> Schema:
 
 
 @functools.lru_cache(maxsize=256)
-def _schema(root: str, db_id: str, examples: int) -> Schema:
+def _schema(root: str, db_id: str, examples: int, enum_values: int) -> Schema:
     path = database_path(db_id, root)
     if path is not None:
-        return read_schema(path, examples=examples)
+        return read_schema(path, examples=examples, enum_values=enum_values)
     entry = tables_json(root).get(db_id)
     if entry is None:
         raise SpiderDataMissing(f"Spider database {db_id!r} has neither a .sqlite file nor a tables.json entry")
     return schema_from_tables_json(entry)
 
 
-def schema_for(db_id: str, root: str | os.PathLike | None = None, *, examples: int = 0) -> Schema:
+def schema_for(db_id: str, root: str | os.PathLike | None = None, *, examples: int = 0,
+               enum_values: int = ENUM_VALUES) -> Schema:
     """The Schema of *db_id*: read from its .sqlite file, else from tables.json (no example values then).
 
-    examples: distinct example values to collect per column (only possible from the file)."""
-    return _schema(str(spider_dir(root)), db_id, int(examples))
+    examples: distinct example values to collect per column (only possible from the file).
+    enum_values: the prompt's category value lists (schema.read_schema); 0 = prompt v1."""
+    return _schema(str(spider_dir(root)), db_id, int(examples), int(enum_values))
 
 
 def schema_text(db_id: str, root: str | os.PathLike | None = None, *, with_examples: bool = False,

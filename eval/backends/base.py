@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from nichelm.assistant.context import DEFAULT_SCHEMA_BUDGET, schema_text_for
-from nichelm.assistant.prompt import build_messages
+from nichelm.assistant.prompt import ENUM_VALUES, build_messages
 from nichelm.assistant.schema import Schema
 from nichelm.assistant.service import SchemaCache, sql_from_output
 
@@ -57,8 +57,9 @@ class Backend(Protocol):
 class PromptMaker:
     """Schema (cached per database file) -> prompt messages, identical for every backend."""
 
-    def __init__(self, examples: int = 0, budget_tokens: int = DEFAULT_SCHEMA_BUDGET):
-        self.schemas = SchemaCache(examples)
+    def __init__(self, examples: int = 0, budget_tokens: int = DEFAULT_SCHEMA_BUDGET,
+                 enum_values: int = ENUM_VALUES):
+        self.schemas = SchemaCache(examples, enum_values)
         self.with_examples = examples > 0
         self.budget_tokens = budget_tokens
 

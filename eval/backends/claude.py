@@ -18,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+from nichelm.assistant.prompt import ENUM_VALUES
+
 from ..datasets import Example
 from .base import Prediction, PromptMaker, extract
 
@@ -77,7 +79,7 @@ class ClaudeBackend:
     def __init__(self, model: str = HAIKU_45, base_url: str | None = None, examples: int = 0,
                  max_retries: int = 6, backoff_s: float = 1.0, max_backoff_s: float = 60.0,
                  rpm: float | None = 50, max_tokens: int = 512, timeout_s: float = 60.0,
-                 env_file: str | None = None, temperature: float | None = 0.0):
+                 env_file: str | None = None, temperature: float | None = 0.0, enum_values: int = ENUM_VALUES):
         import anthropic
 
         self._anthropic = anthropic
@@ -85,7 +87,7 @@ class ClaudeBackend:
         self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL")
         self.client = anthropic.Anthropic(api_key=api_key(env_file), base_url=self.base_url,
                                           max_retries=0, timeout=timeout_s)
-        self.prompts = PromptMaker(examples)
+        self.prompts = PromptMaker(examples, enum_values=enum_values)
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from nichelm.assistant.prompt import ENUM_VALUES
+
 from ..datasets import Example
 from .base import Prediction, PromptMaker, extract
 
@@ -19,7 +21,8 @@ class TransformersBackend:
     concurrency = "serial"
 
     def __init__(self, model: str, adapter: str | None = None, device: str | None = None,
-                 dtype: str = "bfloat16", max_new_tokens: int = 256, examples: int = 0):
+                 dtype: str = "bfloat16", max_new_tokens: int = 256, examples: int = 0,
+                 enum_values: int = ENUM_VALUES):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -43,7 +46,7 @@ class TransformersBackend:
         self.adapter = adapter
         self.dtype = dtype
         self.max_new_tokens = max_new_tokens
-        self.prompts = PromptMaker(examples)
+        self.prompts = PromptMaker(examples, enum_values=enum_values)
 
     def predict(self, example: Example) -> Prediction:
         torch = self.torch

@@ -13,6 +13,7 @@ import time
 from nichelm.assistant import models
 from nichelm.assistant.engine import Engine, EngineSettings
 from nichelm.assistant.errors import NicheError
+from nichelm.assistant.prompt import ENUM_VALUES
 from nichelm.assistant.service import answer_question
 
 from ..datasets import Example
@@ -24,12 +25,12 @@ class LocalBackend:
 
     def __init__(self, model: str, lora: str | None = None, candidates: int = 1, examples: int = 0,
                  n_gpu_layers: int | None = None, n_threads: int | None = None, n_ctx: int = 4096,
-                 max_tokens: int = 256, repair: bool = False):
+                 max_tokens: int = 256, repair: bool = False, enum_values: int = ENUM_VALUES):
         self.repair = repair
         path, lora_path, _ = models.resolve(model, lora or "none")
         lora = str(lora_path) if lora_path else None
         self.candidates = max(1, candidates)
-        self.prompts = PromptMaker(examples)
+        self.prompts = PromptMaker(examples, enum_values=enum_values)
         self.engine = Engine(EngineSettings(str(path), lora, n_ctx=n_ctx, n_threads=n_threads,
                                             n_gpu_layers=n_gpu_layers, max_tokens=max_tokens))
 
@@ -50,6 +51,7 @@ class LocalBackend:
 
     def info(self) -> dict:
         info = {"backend": "local", "candidates": self.candidates, "examples": self.prompts.schemas.examples,
+                "enum_values": self.prompts.schemas.enum_values,
                 "repair": self.repair}
         info.update({"llama_cpp": self.engine.info()})
         import llama_cpp  # already loaded by the engine
