@@ -172,9 +172,10 @@ class Engine:
         prompt = self.prompt_text(build_messages(schema_text, question))
         return self.complete(prompt, **kw)
 
-    def repair(self, schema_text: str, question: str, failed_sql: str, error: str, **kw) -> Generation:
+    def repair(self, schema_text: str, question: str, failed_sql: str, error: str, hint: str | None = None,
+               **kw) -> Generation:
         """A second answer after *failed_sql* failed with *error* (prompt.repair_messages)."""
-        prompt = self.prompt_text(repair_messages(schema_text, question, failed_sql, error))
+        prompt = self.prompt_text(repair_messages(schema_text, question, failed_sql, error, hint))
         return self.complete(prompt, **kw)
 
     def close(self) -> None:

@@ -59,15 +59,18 @@ def build_messages(schema_text: str, question: str) -> list[dict]:
     ]
 
 
-REPAIR_INSTRUCTIONS = "That query fails in SQLite: {error}. Write a corrected SQLite query for the question."
+REPAIR_INSTRUCTIONS = "That query fails in SQLite: {error}.{hint} Write a corrected SQLite query for the question."
 
 
-def repair_messages(schema_text: str, question: str, failed_sql: str, error: str) -> list[dict]:
-    """Messages for a second attempt: the first answer and SQLite's error go back as one more turn.
-    The system message (and so the cached schema prefix) is the same as the first attempt's."""
+def repair_messages(schema_text: str, question: str, failed_sql: str, error: str,
+                    hint: str | None = None) -> list[dict]:
+    """Messages for a second attempt: the first answer and SQLite's error (with what the schema says
+    about it, repair_hints.repair_hint) go back as one more turn. The system message (and so the cached
+    schema prefix) is the same as the first attempt's."""
+    note = f" In the schema, {hint.strip().rstrip('.')}." if hint else ""
     return build_messages(schema_text, question) + [
         {"role": "assistant", "content": normalise_answer(failed_sql)},
-        {"role": "user", "content": REPAIR_INSTRUCTIONS.format(error=error.strip().rstrip("."))},
+        {"role": "user", "content": REPAIR_INSTRUCTIONS.format(error=error.strip().rstrip("."), hint=note)},
     ]
 
 

@@ -13,6 +13,7 @@ from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for
 from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
 from .prompt import ENUM_VALUES, EXAMPLE_VALUES
+from .repair_hints import repair_hint
 from .schema import Schema, read_schema, schema_version
 from .sqlcheck import extract_sql, reads_only, validate
 from .sqlite_io import execute_readonly, prepare_error
@@ -73,12 +74,15 @@ class SchemaCache:
 
 def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: str | None = None,
                     candidates: int = 1, with_examples: bool | None = None,
-                    budget_tokens: int = DEFAULT_SCHEMA_BUDGET, repair: bool = False, cancel=None) -> Answer:
+                    budget_tokens: int = DEFAULT_SCHEMA_BUDGET, repair: bool = False, repair_hints: bool = True,
+                    cancel=None) -> Answer:
     """Generate SQL for *question*. With candidates > 1 and a database to run them on, sample a few
     more answers, run each read-only and return the one whose result most candidates share.
 
     With *repair*, an answer that SQLite cannot compile on the database (or, without a database, that
-    has errors by the schema check) goes back to the model with the error, up to REPAIR_ATTEMPTS times;
+    has errors by the schema check) goes back to the model with the error, and with *repair_hints* what
+    the schema says about it (repair_hints.repair_hint: where a missing column really is, how a missing
+    table joins), up to REPAIR_ATTEMPTS times;
     the first new answer that compiles replaces it. Nothing is executed for this: EXPLAIN compiles
     without running."""
     if with_examples is None:
@@ -92,11 +96,12 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
     n_candidates, first_sql = len(gens), None
     error = _failure(sql, problems, db_path) if repair else None
+    hint = repair_hint(schema, sql or "", error) if error and repair_hints else None
     for attempt in range(REPAIR_ATTEMPTS if error else 0):
         # The greedy retry first; if the model repeats itself, sampled ones (a fine-tuned model tends to
         # write the same query again).
         sample = {"temperature": 0.7, "seed": 2000 + attempt} if attempt else {}
-        fix = engine.repair(schema_text, question, sql or gen.text.strip(), error, cancel=cancel, **sample)
+        fix = engine.repair(schema_text, question, sql or gen.text.strip(), error, hint, cancel=cancel, **sample)
         gens.append(fix)
         sql2, problems2 = sql_from_output(fix.text, schema)
         # A question that got a query must not get a statement that changes things (or DDL) instead.

@@ -36,13 +36,14 @@ def main() -> None:
 
 
 def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                 retries, socket, device, max_tokens=None, repair=False, enum_values=None) -> BackendSpec:
+                 retries, socket, device, max_tokens=None, repair=False, enum_values=None,
+                 repair_hints=True) -> BackendSpec:
     if backend == "local":
         if not model:
             raise click.UsageError("--model is required for the local backend (a GGUF path or a model name)")
         opts = {"model": model, "lora": lora, "candidates": candidates, "examples": examples,
                 "n_gpu_layers": n_gpu_layers, "n_threads": threads, "max_tokens": max_tokens,
-                "repair": repair or None}
+                "repair": repair or None, "repair_hints": None if repair_hints else False}
     elif backend == "daemon":
         opts = {"socket": socket, "candidates": candidates, "examples": examples, "model": model, "lora": lora,
                 "repair": repair}
@@ -74,8 +75,13 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
               f"schema prompt (prompt v2); 0 = prompt v1 (default: the product's setting, {ENUM_VALUES}).")
 @click.option("--repair", is_flag=True, help="local/daemon: when SQLite cannot compile an answer, ask the model "
               "again with the error, up to 3 times (the daemon's default; off here so runs stay comparable).")
+@click.option("--no-repair-hints", "repair_hints", is_flag=True, flag_value=False, default=True,
+              help="local: with --repair, send SQLite's error alone, without what the schema says about it.")
 @click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
 @click.option("--limit", type=int, help="Only the first N questions of the dataset (in file order).")
+@click.option("--only-invalid-in", "invalid_in", type=click.Path(exists=True, file_okay=False),
+              help="Only the questions that this earlier run answered with SQL that did not run (e.g. to "
+                   "compare ways of repairing them; every other answer is the same with or without repair).")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Parallel workers: threads for anthropic/daemon, processes (each with its own model) for local.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run directory (rerun it to resume).")
@@ -91,20 +97,22 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--socket", help="daemon: socket path (default: NICHELM_SOCKET or the user's daemon).")
 @click.option("--device", help="transformers: torch device (default cuda when available).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(backend, model, lora, candidates, examples, enum_values, repair, dataset, limit, workers, out, label, n_gpu_layers,
-        threads, timeout_s, base_url, rpm, retries, socket, device, max_tokens, quiet) -> None:
+def run(backend, model, lora, candidates, examples, enum_values, repair, repair_hints, dataset, limit, invalid_in,
+        workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm, retries, socket, device, max_tokens, quiet) -> None:
     """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
+    from .runner import invalid_ids
     from .runner import run as run_eval
 
     spec = backend_spec(backend, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                        retries, socket, device, max_tokens, repair, enum_values)
+                        retries, socket, device, max_tokens, repair, enum_values, repair_hints)
     try:
         ds = load(dataset)
         if ds.skipped:
             click.echo(f"{ds.name}: {len(ds.examples)} questions; skipped "
                        + ", ".join(f"{n} ({why})" for why, n in ds.skipped.items()), err=True)
+        only = invalid_ids(invalid_in) if invalid_in else None
         metrics = run_eval(spec, ds, out, limit=limit, workers=workers, label=label, timeout_s=timeout_s,
-                           progress=not quiet)
+                           progress=not quiet, only_ids=only)
     except KeyboardInterrupt:
         raise click.ClickException(f"interrupted; predictions so far are in {out}; rerun the same command to resume")
     except click.ClickException:
@@ -131,7 +139,7 @@ def _print_summary(metrics: dict, out) -> None:
 def score(run_dir, no_exec, timeout_s) -> None:
     """Recompute metrics of RUN_DIR from its predictions.jsonl (re-executing gold and predicted SQL)."""
     from .metrics import Scorer
-    from .runner import PREDICTIONS, RUN_INFO, finalise, read_predictions
+    from .runner import PREDICTIONS, RUN_INFO, finalise, read_predictions, select
 
     out = Path(run_dir)
     records = read_predictions(out / PREDICTIONS)
@@ -144,8 +152,7 @@ def score(run_dir, no_exec, timeout_s) -> None:
             ds = load(info.get("dataset", ""))
         except (DatasetError, Exception) as exc:
             raise click.ClickException(f"cannot reload the dataset of this run ({exc}); use --no-exec") from exc
-        examples = ds.examples[: info["limit"]] if info.get("limit") else ds.examples
-        by_id = {e.id: e for e in examples}
+        by_id = {e.id: e for e in select(ds, info.get("limit"), info.get("only_ids"))}
         ids = set(by_id)
         with Scorer(timeout_s) as scorer:
             for r in records:

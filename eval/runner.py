@@ -183,12 +183,28 @@ def default_label(spec: BackendSpec) -> str:
     if (o.get("candidates") or 1) > 1:
         label += f" k={o['candidates']}"
     if o.get("repair"):
-        label += " +repair"
+        label += " +repair" + (" (no hints)" if o.get("repair_hints") is False else "")
     if "examples" in o and o["examples"] != EXAMPLE_VALUES:  # the prompt format's default goes unsaid
         label += f" examples={o['examples']}"
     if "enum_values" in o and o["enum_values"] != ENUM_VALUES:
         label += f" lists={o['enum_values']}"
     return label
+
+
+def select(dataset: Dataset, limit: int | None = None, only_ids: list[str] | None = None) -> list[Example]:
+    """The questions a run covers: the first *limit*, or those in *only_ids*, in dataset order."""
+    examples = dataset.examples[:limit] if limit else list(dataset.examples)
+    if only_ids is not None:
+        wanted = set(only_ids)
+        examples = [e for e in examples if e.id in wanted]
+    return examples
+
+
+def invalid_ids(run_dir: str | os.PathLike) -> list[str]:
+    """Ids of the questions that the run in *run_dir* answered with SQL that did not run (or none);
+    for a run with repair, its first answers (a repaired answer counts as a first answer that failed)."""
+    return [r["id"] for r in read_predictions(Path(run_dir) / PREDICTIONS)
+            if not r.get("valid_sql") or (r.get("extra") or {}).get("repaired")]
 
 
 def _load_json(path: Path) -> dict:
@@ -200,8 +216,9 @@ def _load_json(path: Path) -> dict:
 
 def run(spec: BackendSpec, dataset: Dataset, out: str | os.PathLike, *, limit: int | None = None,
         workers: int = 1, label: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S,
-        progress: bool = True) -> dict:
-    """Run (or resume) *spec* on *dataset* into *out*; returns the metrics."""
+        progress: bool = True, only_ids: list[str] | None = None) -> dict:
+    """Run (or resume) *spec* on *dataset* into *out*; returns the metrics. *only_ids*: just these
+    questions (run.json keeps the list, so the metrics say which subset they cover)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     info_path = out / RUN_INFO
@@ -211,12 +228,12 @@ def run(spec: BackendSpec, dataset: Dataset, out: str | os.PathLike, *, limit: i
                        "give another --out (or delete that directory) to start a different run")
     info.update({"backend": spec.to_json(), "dataset": dataset.name, "label": label or info.get("label")
                  or default_label(spec), "limit": limit, "workers": workers, "timeout_s": timeout_s,
-                 "skipped": dataset.skipped, "hardware": hardware.describe(),
+                 "skipped": dataset.skipped, "hardware": hardware.describe(), "only_ids": only_ids,
                  # which prompt format the numbers belong to
                  "prompt_version": prompt_version(spec.options.get("enum_values", ENUM_VALUES))})
     info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
 
-    examples = dataset.examples[:limit] if limit else list(dataset.examples)
+    examples = select(dataset, limit, only_ids)
     ids = {e.id for e in examples}
     pred_path = out / PREDICTIONS
     done = {r["id"] for r in read_predictions(pred_path, repair=True)} & ids
