@@ -221,3 +221,29 @@ def test_enum_values_option_sets_the_prompt_and_its_version(tiny_model_path, eva
     info = json.loads((out / "run.json").read_text())
     assert info["prompt_version"] == 2 and info["label"].endswith("lists=10")
     assert info["backend_info"]["enum_values"] == 10
+
+
+def test_only_the_questions_an_earlier_run_could_not_run(tiny_model_path, eval_set, tmp_path):
+    """--only-invalid-in: a run over the questions whose SQL did not run in another run (first answers:
+    a repaired answer counts), recorded in run.json and kept by `score`."""
+    from nichelm.eval.runner import invalid_ids
+
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    rows = [{"id": "pets-1", "valid_sql": False}, {"id": "pets-2", "valid_sql": True},
+            {"id": "pets-4", "valid_sql": True, "extra": {"repaired": True}}, {"id": "pets-5", "valid_sql": True}]
+    (earlier / PREDICTIONS).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert invalid_ids(earlier) == ["pets-1", "pets-4"]
+
+    out = tmp_path / "subset"
+    result = CliRunner().invoke(main, ["run", "--model", str(tiny_model_path), "--max-tokens", "24", "--repair",
+                                       "--no-repair-hints", "--dataset", str(eval_set), "--only-invalid-in",
+                                       str(earlier), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "run.json").read_text())
+    assert info["only_ids"] == ["pets-1", "pets-4"] and info["label"].endswith("+repair (no hints)")
+    assert info["backend_info"]["repair_hints"] is False
+    assert sorted(r["id"] for r in read_predictions(out / PREDICTIONS)) == ["pets-1", "pets-4"]
+    assert json.loads((out / "metrics.json").read_text())["n"] == 2
+    rescored = CliRunner().invoke(main, ["score", str(out)])
+    assert rescored.exit_code == 0 and json.loads((out / "metrics.json").read_text())["n"] == 2
