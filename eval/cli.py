@@ -181,6 +181,38 @@ def compare(run_dirs, latency, plot) -> None:
         click.echo(f"plot: {written}" if written else "no runs to plot", err=True)
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+@click.option("--by", type=click.Choice(["shape", "difficulty", "hardness", "db_id"]),
+              help="Also where the moves are, per group of questions.")
+@click.option("--first-answers", is_flag=True,
+              help="Count a repaired answer as its failed first answer (a run with repair, without it).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (with the gained and lost ids).")
+def paired(run_a, run_b, by, first_answers, as_json) -> None:
+    """RUN_B against RUN_A question by question: gained, lost, same SQL, and a sign test."""
+    from .paired import format_paired, pair, pair_by
+    from .runner import PREDICTIONS, RUN_INFO, read_predictions
+
+    a, b = (read_predictions(Path(d) / PREDICTIONS) for d in (run_a, run_b))
+    if not a or not b:
+        raise click.ClickException(f"{run_a if not a else run_b}: no predictions")
+    result = pair(a, b, first_answers)
+    groups = pair_by(a, b, by, first_answers) if by else None
+    if as_json:
+        out = {**result.to_json(), "gained_ids": result.gained, "lost_ids": result.lost}
+        if groups:
+            out["groups"] = {g: q.to_json() for g, q in groups.items()}
+        click.echo(json.dumps(out, indent=2))
+        return
+
+    def label(d):
+        info = Path(d) / RUN_INFO
+        return f"{d} ({json.loads(info.read_text()).get('label')})" if info.is_file() else str(d)
+
+    click.echo(format_paired(result, label(run_a), label(run_b), groups), nl=False)
+
+
 @main.command("check-data", context_settings={**CONTEXT, "ignore_unknown_options": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def check_data(args) -> None:
