@@ -101,7 +101,7 @@ def _column_hint(schema: Schema, sql: str, qualifier: str | None, column: str) -
         return f"{named.name}.{column} is in {named.name}, which the query does not join{how}"
     lead = f"{named.name} has no column {column}" if named is not None else f"no table in the query has {column}"
     if holders:
-        return lead + f"; {column} is in " + _list(t.name for t in holders) + _path_note(schema, used, holders)
+        return lead + f"; {column} is in " + _list(t.name for t in holders) + _path_note(schema, named, used, holders)
     pool = named.columns if named is not None else [c for t in schema.tables for c in t.columns]
     similar = _similar(column, [c.name for c in pool])
     if similar:
@@ -110,12 +110,17 @@ def _column_hint(schema: Schema, sql: str, qualifier: str | None, column: str) -
     return lead + f", and no table has a column {column}"
 
 
-def _path_note(schema: Schema, used: list[str], holders: list[Table]) -> str:
-    """How the first holder not in the query joins to it, e.g. " (order_items.order_id = orders.id)"."""
-    if not used or any(t.name in used for t in holders):
+def _path_note(schema: Schema, named: Table | None, used: list[str], holders: list[Table]) -> str:
+    """How the nearest holder of the column joins, e.g. " (order_items.order_id = orders.id)": from the
+    table the query put the column on, else from the query's tables (nothing when one of them holds it)."""
+    if named is not None:
+        sources = [named.name]
+    elif used and not any(t.name in used for t in holders):
+        sources = used
+    else:
         return ""
-    path = join_path(schema, used, holders[0].name)
-    return f" ({', '.join(path)})" if path else ""
+    paths = [p for p in (join_path(schema, sources, t.name) for t in holders) if p]
+    return f" ({', '.join(min(paths, key=len))})" if paths else ""
 
 
 def _similar(name: str, candidates: list[str]) -> list[str]:
