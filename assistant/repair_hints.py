@@ -19,8 +19,8 @@ from collections import deque
 
 from .schema import Schema, Table
 
-_NO_COLUMN = re.compile(r"no such column: (?:([\w$]+)\.)?([\w$]+)", re.I)
-_NO_TABLE = re.compile(r"no such table: (?:main\.)?([\w$]+)", re.I)
+_NO_COLUMN = re.compile(r"no such column: (?:([\w$]+)\.)?([\w$]+)", re.IGNORECASE)
+_NO_TABLE = re.compile(r"no such table: (?:main\.)?([\w$]+)", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z_][\w$]*")
 _QUALIFIER = re.compile(r"[A-Za-z_][\w$]*\s*\.")
 MAX_JOIN_STEPS = 3  # a longer path is more likely wrong than helpful

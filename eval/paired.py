@@ -85,9 +85,9 @@ def pair_by(a: list[dict], b: list[dict], by: str, first_answers: bool = False) 
 
 
 def format_paired(p: Paired, label_a: str, label_b: str, groups: dict[str, Paired] | None = None) -> str:
-    lines = [f"A: {label_a}", f"B: {label_b}",
-             f"{p.n} questions in both: A {p.a_correct} right, B {p.b_correct} right; B gained {len(p.gained)}, "
-             f"lost {len(p.lost)} (sign test p = {p.p_value:.3f}); same SQL {p.same_sql}"]
+    summary = (f"{p.n} questions in both: A {p.a_correct} right, B {p.b_correct} right; B gained {len(p.gained)}, "
+               f"lost {len(p.lost)} (sign test p = {p.p_value:.3f}); same SQL {p.same_sql}")
+    lines = [f"A: {label_a}", f"B: {label_b}", summary]
     if groups:
         lines += ["", "| group | n | A | B | gained | lost |", "| --- | --- | --- | --- | --- | --- |"]
         lines += [f"| {g} | {q.n} | {q.a_correct} | {q.b_correct} | {len(q.gained)} | {len(q.lost)} |"

@@ -10,7 +10,7 @@ back unchanged (`check_same_prompt` holds that).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nichelm.assistant.context import DEFAULT_SCHEMA_BUDGET, schema_text_for
 from nichelm.assistant.prompt import prompt_version, training_messages
@@ -25,10 +25,9 @@ class RerenderReport:
     too_long: int = 0  # dropped: over max_seq_len tokens after re-rendering
     tokens_before: int = 0
     tokens_after: int = 0
-    dropped_ids: list = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "dropped_ids"}
+        return dict(self.__dict__)
 
 
 def rerender_record(rec: dict, *, example_values: int, enum_values: int, spider_dir: str | None = None,
@@ -53,7 +52,7 @@ def rerender(records: list[dict], *, example_values: int, enum_values: int, spid
 
     report = RerenderReport(records=len(records))
     out = []
-    for i, rec in enumerate(records):
+    for rec in records:
         new = rerender_record(rec, example_values=example_values, enum_values=enum_values, spider_dir=spider_dir)
         report.changed += new["messages"][0] != rec["messages"][0]
         if tokenizer is not None:
@@ -62,7 +61,6 @@ def rerender(records: list[dict], *, example_values: int, enum_values: int, spid
             report.tokens_after += n
             if max_seq_len and n > max_seq_len:
                 report.too_long += 1
-                report.dropped_ids.append(i)
                 continue
             new["n_tokens"] = n
         out.append(new)
