@@ -15,6 +15,8 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .summary import was_repaired
+
 
 @dataclass
 class Paired:
@@ -45,7 +47,7 @@ def sign_test(k: int, m: int) -> float:
 
 def correct(rec: dict, first_answers: bool = False) -> bool:
     """Whether *rec* matched; with *first_answers*, a repaired answer counts as the failed first one."""
-    if first_answers and (rec.get("extra") or {}).get("repaired"):
+    if first_answers and was_repaired(rec):
         return False
     return bool(rec.get("exec_match"))
 

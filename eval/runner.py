@@ -34,7 +34,7 @@ from . import hardware
 from .backends import Backend, BackendSpec, Prediction, concurrency, create
 from .datasets import Dataset, Example, group_by_database
 from .metrics import DEFAULT_TIMEOUT_S, Scorer
-from .summary import summarise
+from .summary import summarise, was_repaired
 
 PREDICTIONS = "predictions.jsonl"
 METRICS = "metrics.json"
@@ -204,7 +204,7 @@ def invalid_ids(run_dir: str | os.PathLike) -> list[str]:
     """Ids of the questions that the run in *run_dir* answered with SQL that did not run (or none);
     for a run with repair, its first answers (a repaired answer counts as a first answer that failed)."""
     return [r["id"] for r in read_predictions(Path(run_dir) / PREDICTIONS)
-            if not r.get("valid_sql") or (r.get("extra") or {}).get("repaired")]
+            if not r.get("valid_sql") or was_repaired(r)]
 
 
 def _load_json(path: Path) -> dict:

@@ -36,6 +36,11 @@ def _rates(records: list[dict]) -> dict:
             "valid_sql": round(sum(bool(r["valid_sql"]) for r in records) / n, 4)}
 
 
+def was_repaired(rec: dict) -> bool:
+    """Whether *rec*'s answer replaced a first answer that failed to compile (the repair turn)."""
+    return bool((rec.get("extra") or {}).get("repaired"))
+
+
 def summarise(records: Iterable[dict]) -> dict:
     """Headline numbers plus breakdowns by shape/difficulty/hardness (where the data has them) and
     by database."""
@@ -54,7 +59,7 @@ def summarise(records: Iterable[dict]) -> dict:
         "prompt_tokens": sum(int(r.get("prompt_tokens") or 0) for r in recs),
         "completion_tokens": sum(int(r.get("completion_tokens") or 0) for r in recs),
     })
-    repaired = [r for r in recs if (r.get("extra") or {}).get("repaired")]
+    repaired = [r for r in recs if was_repaired(r)]
     if repaired:
         # A repair only happens when the first SQL failed to compile, so the first attempt of each of
         # these answers could not have matched: exec_acc without repair = exec_acc - repaired_correct / n.
