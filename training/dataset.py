@@ -81,20 +81,25 @@ def _token_stats(lengths: list[int]) -> dict:
             "p95": s[min(len(s) - 1, int(0.95 * len(s)))], "max": s[-1], "mean": round(sum(s) / len(s), 1)}
 
 
-def make_record(ex: spider_data.SpiderExample, opts: DataOptions) -> dict:
-    """One JSONL record: the messages plus provenance (db_id, question, query).
+def prompt_messages(db_id: str, question: str, answer: str, opts: DataOptions) -> list[dict]:
+    """The training messages for one question on Spider database *db_id*, with *opts*' schema settings.
 
     The schema text is chosen with the service's default token estimate (not the tokenizer) so that a
     question gets exactly the schema text it would get at inference time."""
-    schema = spider_data.schema_for(ex.db_id, opts.spider_dir, examples=opts.example_values,
+    schema = spider_data.schema_for(db_id, opts.spider_dir, examples=opts.example_values,
                                     enum_values=opts.enum_values)
-    text = schema_text_for(schema, ex.question, opts.schema_budget, with_examples=opts.example_values > 0)
+    text = schema_text_for(schema, question, opts.schema_budget, with_examples=opts.example_values > 0)
+    return training_messages(text, question, answer)
+
+
+def make_record(ex: spider_data.SpiderExample, opts: DataOptions) -> dict:
+    """One JSONL record: the messages (prompt_messages) plus provenance (db_id, question, query)."""
     fixed = fix_null_literals(ex.query)
     answer, style = restyle_for_database(ex.db_path, fixed, opts.sql_style)
     if fixed != ex.query:
         style = f"null_fixed+{style}"
     return {
-        "messages": training_messages(text, ex.question, answer),
+        "messages": prompt_messages(ex.db_id, ex.question, answer, opts),
         "db_id": ex.db_id,
         "question": ex.question,
         "query": ex.query,  # as the source has it; the answer in messages may be restyled

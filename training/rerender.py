@@ -3,19 +3,17 @@ with each system message rebuilt by the product's own prompt code.
 
 This separates a prompt change from a data change: `nichelm-train rerender v2.jsonl v2-lists.jsonl
 --enum-values 10` gives data v2 with prompt v2's category value lists and nothing else different. Each
-schema text comes from `nichelm.assistant.context.schema_text_for`, the call inference makes, so a question
-gets the tables it would get at inference time. With the settings a file was built with, every record comes
-back unchanged (`check_same_prompt` holds that).
+message comes from `dataset.prompt_messages`, as in build-data, so a question gets the tables it would get
+at inference time. With the settings a file was built with, every record comes back unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nichelm.assistant.context import DEFAULT_SCHEMA_BUDGET, schema_text_for
-from nichelm.assistant.prompt import prompt_version, training_messages
+from nichelm.assistant.prompt import prompt_version
 
-from . import spider_data
+from .dataset import DataOptions, prompt_messages
 
 
 @dataclass
@@ -30,18 +28,14 @@ class RerenderReport:
         return dict(self.__dict__)
 
 
-def rerender_record(rec: dict, *, example_values: int, enum_values: int, spider_dir: str | None = None,
-                    schema_budget: int = DEFAULT_SCHEMA_BUDGET) -> dict:
-    """*rec* with its messages rebuilt for the given schema-prompt settings (answer and question kept)."""
+def rerender_record(rec: dict, opts: DataOptions) -> dict:
+    """*rec* with its messages rebuilt for *opts*' schema-prompt settings (question and answer kept)."""
     roles = [m["role"] for m in rec["messages"]]
     if roles != ["system", "user", "assistant"]:
         raise ValueError(f"expected system/user/assistant messages, got {roles} ({rec.get('db_id')})")
-    question = rec["messages"][1]["content"]
-    schema = spider_data.schema_for(rec["db_id"], spider_dir, examples=example_values, enum_values=enum_values)
-    text = schema_text_for(schema, question, schema_budget, with_examples=example_values > 0)
     out = dict(rec)
-    out["messages"] = training_messages(text, question, rec["messages"][2]["content"])
-    out["prompt_version"] = prompt_version(enum_values)
+    out["messages"] = prompt_messages(rec["db_id"], rec["messages"][1]["content"], rec["messages"][2]["content"], opts)
+    out["prompt_version"] = prompt_version(opts.enum_values)
     return out
 
 
@@ -50,10 +44,11 @@ def rerender(records: list[dict], *, example_values: int, enum_values: int, spid
     """Re-render every record; with a tokenizer, recount "n_tokens" and drop records over *max_seq_len*."""
     from .tokens import encode
 
+    opts = DataOptions(spider_dir=spider_dir, example_values=example_values, enum_values=enum_values)
     report = RerenderReport(records=len(records))
     out = []
     for rec in records:
-        new = rerender_record(rec, example_values=example_values, enum_values=enum_values, spider_dir=spider_dir)
+        new = rerender_record(rec, opts)
         report.changed += new["messages"][0] != rec["messages"][0]
         if tokenizer is not None:
             n = len(encode(tokenizer, new["messages"]).input_ids)
@@ -65,13 +60,3 @@ def rerender(records: list[dict], *, example_values: int, enum_values: int, spid
             new["n_tokens"] = n
         out.append(new)
     return out, report
-
-
-def check_same_prompt(records: list[dict], *, example_values: int, enum_values: int,
-                      spider_dir: str | None = None) -> int:
-    """How many of *records* the given settings do NOT reproduce exactly (0 = they were built with them)."""
-    return sum(
-        rerender_record(r, example_values=example_values, enum_values=enum_values,
-                        spider_dir=spider_dir)["messages"] != r["messages"]
-        for r in records
-    )
