@@ -53,6 +53,9 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
         if not model:
             raise click.UsageError("--model is required for the transformers backend (checkpoint dir or .gguf)")
         opts = {"model": model, "adapter": lora, "examples": examples, "device": device, "max_new_tokens": max_tokens}
+    if not repair_hints and backend != "local":
+        raise click.UsageError("--no-repair-hints: only the local backend can leave the hints out (the daemon "
+                               "always sends them)")
     if enum_values is not None:
         if backend == "daemon":
             raise click.UsageError("--enum-values: the daemon builds its prompts with its own setting")

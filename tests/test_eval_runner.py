@@ -223,6 +223,16 @@ def test_enum_values_option_sets_the_prompt_and_its_version(tiny_model_path, eva
     assert info["backend_info"]["enum_values"] == 10
 
 
+def test_no_repair_hints_is_refused_where_it_cannot_apply(eval_set, tmp_path):
+    """The daemon always sends repair hints, and the other backends do not repair: --no-repair-hints there
+    is an error, not a flag silently ignored (which would mislabel the run)."""
+    for backend in ("daemon", "anthropic"):
+        result = CliRunner().invoke(main, ["run", "--backend", backend, "--repair", "--no-repair-hints",
+                                           "--dataset", str(eval_set), "--out", str(tmp_path / backend)])
+        assert result.exit_code == 2 and "only the local backend" in result.output, result.output
+        assert not (tmp_path / backend).exists()
+
+
 def test_only_the_questions_an_earlier_run_could_not_run(tiny_model_path, eval_set, tmp_path):
     """--only-invalid-in: a run over the questions whose SQL did not run in another run (first answers:
     a repaired answer counts), recorded in run.json and kept by `score`."""
