@@ -1,6 +1,7 @@
 """``nichelm-convert``: PEFT LoRA -> GGUF adapter, merged model -> quantized GGUF, and a parity check.
 
   nichelm-convert lora   --adapter runs/v2/adapter --base-gguf base.gguf --out nichelm-v2-lora.gguf
+  nichelm-convert average seed1.gguf seed2.gguf --out mean-lora.gguf
   nichelm-convert merge  --adapter runs/v2/adapter --base base.gguf --out nichelm-v2-q4_k_m.gguf
   nichelm-convert parity --adapter runs/v2/adapter --adapter-gguf nichelm-v2-lora.gguf --base-gguf base.gguf \
                          --n 50 --out parity.json
@@ -17,6 +18,13 @@ def _lora(a) -> int:
     from .lora_gguf import convert_lora
 
     print(json.dumps(convert_lora(a.adapter, a.base_gguf, a.out, a.outtype).to_json(), indent=2))
+    return 0
+
+
+def _average(a) -> int:
+    from .lora_average import average_loras
+
+    print(json.dumps(average_loras(a.adapters, a.out, a.outtype).to_json(), indent=2))
     return 0
 
 
@@ -48,6 +56,12 @@ def parser() -> argparse.ArgumentParser:
     lo.add_argument("--out", required=True)
     lo.add_argument("--outtype", default="f16", choices=["f32", "f16", "q8_0"])
     lo.set_defaults(func=_lora)
+
+    av = sub.add_parser("average", help="GGUF LoRA adapters of one base -> one adapter with their mean update")
+    av.add_argument("adapters", nargs="+", help="two or more GGUF LoRA adapters (e.g. one recipe, several seeds)")
+    av.add_argument("--out", required=True)
+    av.add_argument("--outtype", default="f16", choices=["f32", "f16", "q8_0"])
+    av.set_defaults(func=_average)
 
     me = sub.add_parser("merge", help="merge the adapter, write f16 GGUF, quantize (default Q4_K_M)")
     me.add_argument("--adapter", required=True)

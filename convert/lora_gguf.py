@@ -98,12 +98,7 @@ def convert_lora(adapter_dir: str | Path, base_gguf: str | Path, out: str | Path
             raise ConversionError(f"no GGUF tensor for {base!r} in architecture {arch}")
         pairs.setdefault(gname, {})[kind] = arr
 
-    writer = gguf.GGUFWriter(str(out), arch)
-    writer.add_type(gguf.GGUFType.ADAPTER)
-    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
-    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, alpha)
-    for gname in sorted(pairs, key=_natural):
-        ab = pairs[gname]
+    for gname, ab in pairs.items():
         if set(ab) != {"a", "b"}:
             raise ConversionError(f"{gname}: lora_A or lora_B is missing")
         a, b = ab["a"], ab["b"]
@@ -113,7 +108,21 @@ def convert_lora(adapter_dir: str | Path, base_gguf: str | Path, out: str | Path
         if a.shape != (rank, cols) or b.shape != (rows, rank):
             raise ConversionError(
                 f"{gname}: adapter shapes A{a.shape} B{b.shape} do not fit base weight [{rows}, {cols}] at r={rank}")
-        for suffix, arr in ((".lora_a", a), (".lora_b", b)):
+    write_lora_gguf(out, arch, alpha, {g: (ab["a"], ab["b"]) for g, ab in pairs.items()}, outtype)
+    return LoraReport(str(out), arch, 2 * len(pairs), rank, alpha, outtype, Path(out).stat().st_size)
+
+
+def write_lora_gguf(out: str | Path, arch: str, alpha: float, pairs: dict[str, tuple[np.ndarray, np.ndarray]],
+                    outtype: str = "f16") -> None:
+    """The one writer of the GGUF LoRA layout: *pairs* maps a base tensor's GGUF name to (A [r, in], B [out, r])."""
+    import gguf
+
+    writer = gguf.GGUFWriter(str(out), arch)
+    writer.add_type(gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, alpha)
+    for gname in sorted(pairs, key=_natural):
+        for suffix, arr in zip((".lora_a", ".lora_b"), pairs[gname]):
             data, raw = _typed(arr, outtype)
             if raw is None:
                 writer.add_tensor(gname + suffix, data)
@@ -123,7 +132,6 @@ def convert_lora(adapter_dir: str | Path, base_gguf: str | Path, out: str | Path
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    return LoraReport(str(out), arch, 2 * len(pairs), rank, alpha, outtype, Path(out).stat().st_size)
 
 
 def _natural(name: str):

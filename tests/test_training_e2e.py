@@ -194,6 +194,51 @@ def test_lora_conversion_refuses_a_wrong_base(tiny, random_adapter, tiny_model_p
         convert_lora(wrong, tiny[1], tmp_path / "y.gguf")
 
 
+def test_averaged_adapter_is_the_mean_of_the_two_models(tiny, random_adapter, tmp_path):
+    """`nichelm-convert average`: llama.cpp with the averaged adapter computes what transformers computes with
+    weights halfway between the two fine-tuned models (ranks and alpha/r may differ; q8_0 input works)."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from nichelm.convert.cli import main as convert_main
+    from nichelm.convert.lora_average import average_loras
+    from nichelm.convert.lora_gguf import convert_lora
+
+    other = tmp_path / "other"
+    torch.manual_seed(2)
+    model = AutoModelForCausalLM.from_pretrained(tiny[0], dtype=torch.float32)
+    get_peft_model(model, LoraConfig(r=2, lora_alpha=8, target_modules=ALL, init_lora_weights=False)) \
+        .save_pretrained(other)
+    ggufs = [tmp_path / "one.gguf", tmp_path / "two.gguf"]
+    convert_lora(random_adapter, tiny[1], ggufs[0], "f32")
+    convert_lora(other, tiny[1], ggufs[1], "f32")
+
+    merged = []
+    for adapter in (random_adapter, other):
+        base = AutoModelForCausalLM.from_pretrained(tiny[0], dtype=torch.float32)
+        merged.append(PeftModel.from_pretrained(base, str(adapter)).merge_and_unload().state_dict())
+    halfway = AutoModelForCausalLM.from_pretrained(tiny[0], dtype=torch.float32).eval()
+    halfway.load_state_dict({k: (merged[0][k].float() + merged[1][k].float()) / 2 for k in merged[0]})
+    ids = _ids(tiny[0])
+    with torch.no_grad():
+        ref = halfway(input_ids=torch.tensor([ids])).logits[0].numpy()
+
+    report = average_loras(ggufs, tmp_path / "mean.gguf", "f32")
+    assert (report.rank, report.ranks, report.tensors) == (6, [4, 2], 28) and report.alpha == 2.0 * 6
+    got = _llama_logits(tiny[1], ids, tmp_path / "mean.gguf")
+    assert np.abs(got - ref).max() < 2e-3
+    assert min(np.abs(got - _llama_logits(tiny[1], ids, g)).max() for g in ggufs) > 0.1  # neither input
+
+    convert_lora(random_adapter, tiny[1], tmp_path / "one-q8.gguf", "q8_0")
+    assert convert_main(["average", str(tmp_path / "one-q8.gguf"), str(ggufs[1]), "--out",
+                         str(tmp_path / "mean-q8in.gguf")]) == 0
+    assert np.abs(_llama_logits(tiny[1], ids, tmp_path / "mean-q8in.gguf") - ref).max() < 5e-2
+
+    assert convert_main(["average", str(ggufs[0]), "--out", str(tmp_path / "x.gguf")]) == 2  # one input
+    assert convert_main(["average", str(ggufs[0]), str(tiny[1]), "--out", str(tmp_path / "y.gguf")]) == 2
+    assert not (tmp_path / "x.gguf").exists() and not (tmp_path / "y.gguf").exists()
+
+
 def test_merge_writes_f16_and_q4_k_m(tiny, random_adapter, tmp_path):
     from nichelm.convert.merge import merge_to_gguf
 
