@@ -197,12 +197,11 @@ def test_lora_conversion_refuses_a_wrong_base(tiny, random_adapter, tiny_model_p
 def test_averaged_adapter_is_the_mean_of_the_two_models(tiny, random_adapter, tmp_path):
     """`nichelm-convert average`: llama.cpp with the averaged adapter computes what transformers computes with
     weights halfway between the two fine-tuned models (ranks and alpha/r may differ; q8_0 input works)."""
-    from peft import LoraConfig, PeftModel, get_peft_model
-    from transformers import AutoModelForCausalLM
-
     from nichelm.convert.cli import main as convert_main
     from nichelm.convert.lora_average import average_loras
     from nichelm.convert.lora_gguf import convert_lora
+    from peft import LoraConfig, PeftModel, get_peft_model
+    from transformers import AutoModelForCausalLM
 
     other = tmp_path / "other"
     torch.manual_seed(2)
