@@ -24,7 +24,7 @@ def _lora(a) -> int:
 def _average(a) -> int:
     from .lora_average import average_loras
 
-    print(json.dumps(average_loras(a.adapters, a.out, a.outtype).to_json(), indent=2))
+    print(json.dumps(average_loras(a.adapters, a.out, a.outtype, a.rank).to_json(), indent=2))
     return 0
 
 
@@ -61,6 +61,8 @@ def parser() -> argparse.ArgumentParser:
     av.add_argument("adapters", nargs="+", help="two or more GGUF LoRA adapters (e.g. one recipe, several seeds)")
     av.add_argument("--out", required=True)
     av.add_argument("--outtype", default="f16", choices=["f32", "f16", "q8_0"])
+    av.add_argument("--rank", type=int, default=None,
+                    help="cut the mean update to its best approximation of this rank (default: the summed rank, exact)")
     av.set_defaults(func=_average)
 
     me = sub.add_parser("merge", help="merge the adapter, write f16 GGUF, quantize (default Q4_K_M)")

@@ -5,6 +5,10 @@ updates, ``(1/n) * sum(s_i * B_i @ A_i)``, is itself a LoRA of rank ``sum(r_i)``
 matrices stacked, B their B matrices side by side, each B_i scaled by ``s_i / (n * s)``, where ``s`` is the
 new adapter's scale. So averaging adapters trained with different seeds (an ensemble of the runs, at the
 cost of one adapter of the summed rank at inference) needs no training and loses nothing but f16 rounding.
+
+With ``rank`` below the summed rank, each mean update is cut to its best approximation of that rank (the
+truncated SVD, computed through QR of the thin factors, never forming the full matrix): an adapter of the
+original size, which keeps ``retained`` of each update's squared norm (the report gives the worst tensor).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class AverageReport:
     tensors: int
     outtype: str
     bytes: int
+    min_retained: float = 1.0
 
     def to_json(self) -> dict:
         return self.__dict__.copy()
@@ -90,8 +95,23 @@ def read_lora_gguf(path: str | Path) -> _Adapter:
     return _Adapter(str(path), str(_field(reader, "general.architecture")), float(alpha), ranks.pop(), pairs)
 
 
-def average_loras(paths: list[str | Path], out: str | Path, outtype: str = "f16") -> AverageReport:
-    """Write to *out* the adapter whose update is the mean of the updates of the adapters at *paths*."""
+def truncate(a: np.ndarray, b: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(A', B', retained): the best rank-*rank* factors of B @ A and the share of its squared norm they keep."""
+    qb, rb = np.linalg.qr(b.astype(np.float64))  # B = Qb Rb, A^T = Qa Ra, so B A = Qb (Rb Ra^T) Qa^T
+    qa, ra = np.linalg.qr(a.astype(np.float64).T)
+    u, sv, vt = np.linalg.svd(rb @ ra.T)
+    root = np.sqrt(sv[:rank])
+    total = float((sv ** 2).sum())
+    retained = float((sv[:rank] ** 2).sum()) / total if total > 0 else 1.0
+    b2 = (qb @ u[:, :rank]) * root
+    a2 = (root[:, None] * vt[:rank]) @ qa.T
+    return a2.astype(np.float32), b2.astype(np.float32), retained
+
+
+def average_loras(paths: list[str | Path], out: str | Path, outtype: str = "f16",
+                  rank: int | None = None) -> AverageReport:
+    """Write to *out* the adapter whose update is the mean of the updates of the adapters at *paths*
+    (cut to *rank* when given and below the summed rank)."""
     if outtype not in OUT_TYPES:
         raise ConversionError(f"outtype must be one of {OUT_TYPES}")
     if len(paths) < 2:
@@ -108,15 +128,20 @@ def average_loras(paths: list[str | Path], out: str | Path, outtype: str = "f16"
             if a.shape[1] != a0.shape[1] or b.shape[0] != b0.shape[0]:
                 raise ConversionError(f"{name}: {ad.path} and {first.path} are for weights of different shapes")
     n = len(adapters)
-    rank = sum(ad.rank for ad in adapters)
+    summed = sum(ad.rank for ad in adapters)
+    if rank is not None and rank < 1:
+        raise ConversionError("rank must be at least 1")
+    rank = summed if rank is None else min(rank, summed)
     scale = first.alpha / first.rank  # the new adapter keeps the first one's alpha/r
-    alpha = scale * rank
-    pairs = {}
+    pairs, min_retained = {}, 1.0
     for name in first.pairs:
         parts = [ad.pairs[name] for ad in adapters]
         a = np.concatenate([p[0] for p in parts], axis=0)
         b = np.concatenate([p[1] * ((ad.alpha / ad.rank) / (n * scale)) for p, ad in zip(parts, adapters)], axis=1)
+        if rank < summed:
+            a, b, kept = truncate(a, b, rank)
+            min_retained = min(min_retained, kept)
         pairs[name] = (a, b)
-    write_lora_gguf(out, first.arch, alpha, pairs, outtype)
+    write_lora_gguf(out, first.arch, scale * rank, pairs, outtype)
     return AverageReport(str(out), first.arch, [ad.path for ad in adapters], [ad.rank for ad in adapters], rank,
-                         alpha, 2 * len(pairs), outtype, Path(out).stat().st_size)
+                         scale * rank, 2 * len(pairs), outtype, Path(out).stat().st_size, round(min_retained, 6))

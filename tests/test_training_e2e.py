@@ -228,6 +228,12 @@ def test_averaged_adapter_is_the_mean_of_the_two_models(tiny, random_adapter, tm
     assert np.abs(got - ref).max() < 2e-3
     assert min(np.abs(got - _llama_logits(tiny[1], ids, g)).max() for g in ggufs) > 0.1  # neither input
 
+    same = average_loras(ggufs, tmp_path / "mean6.gguf", "f32", rank=6)  # the summed rank: nothing cut
+    assert same.min_retained == 1.0 and np.abs(_llama_logits(tiny[1], ids, tmp_path / "mean6.gguf") - ref).max() < 2e-3
+    cut = average_loras(ggufs, tmp_path / "mean3.gguf", "f32", rank=3)
+    assert (cut.rank, cut.alpha) == (3, 6.0) and 0.0 < cut.min_retained < 1.0
+    assert np.isfinite(_llama_logits(tiny[1], ids, tmp_path / "mean3.gguf")).all()
+
     convert_lora(random_adapter, tiny[1], tmp_path / "one-q8.gguf", "q8_0")
     assert convert_main(["average", str(tmp_path / "one-q8.gguf"), str(ggufs[1]), "--out",
                          str(tmp_path / "mean-q8in.gguf")]) == 0
