@@ -186,9 +186,10 @@ def _print_answer(answer: dict) -> None:
 def format_table(columns: list[str], rows: list[list], max_width: int = 40) -> str:
     """A plain text table; long cells are cut to *max_width* characters."""
 
+    from .render import cell_text
+
     def cell(v) -> str:
-        s = "NULL" if v is None else str(v)
-        s = s.replace("\n", " ")
+        s = cell_text(v)
         return s if len(s) <= max_width else s[: max_width - 1] + "…"
 
     body = [[cell(v) for v in r] for r in rows]

@@ -19,14 +19,15 @@ MAX_CELL = 40  # characters per cell before it is cut with an ellipsis
 
 
 def cell_text(value) -> str:
-    """How one SQLite value is shown: NULL for None, a size for blobs, one line for text."""
+    """How one SQLite value is shown: NULL for None, a size for blobs, floats without binary noise, one line
+    for text."""
     if value is None:
         return NULL
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
     if isinstance(value, float):
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") and abs(value) < 1e15 else text
+        # 15 significant digits: what a double holds reliably, so sums show 5291.47, not 5291.469999999999.
+        return format(value, ".15g")
     text = str(value)
     # A multi-line value would break the table's rows; show the line breaks instead.
     return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\t", " ")

@@ -79,6 +79,8 @@ def test_result_table_truncated_fetch_and_wide_cells():
 
 @pytest.mark.parametrize("value, shown", [
     (None, "NULL"), (b"\x00\x01", "<2 bytes>"), (2.0, "2"), (2.5, "2.5"), ("a\nb", "a\\nb"), (7, "7"),
+    (5291.469999999999, "5291.47"), (0.1 + 0.2, "0.3"), (1e20, "1e+20"), (-0.000123, "-0.000123"),
+    (123456.789012345, "123456.789012345"),
 ])
 def test_cell_text(value, shown):
     assert cell_text(value) == shown
@@ -116,3 +118,11 @@ def test_completer_dot_commands_and_schema_argument():
 def test_completer_offers_names_inside_questions():
     assert _menu("how many cu") == [("customers", -2, "table"), ("customer_id", -2, "column of orders")]
     assert _menu("how many c") == []  # one letter is too little to guess from in English
+
+
+def test_nichelm_ask_table_shows_cells_as_the_repl_does():
+    from nichelm.assistant.cli import format_table
+
+    text = format_table(["total", "note", "blob"], [[5291.469999999999, "two\nlines", b"\x00"], [None, "x", 3]])
+    assert text.splitlines()[2].split() == ["5291.47", "two\\nlines", "<1", "bytes>"]
+    assert text.splitlines()[3].split() == ["NULL", "x", "3"]
