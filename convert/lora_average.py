@@ -8,7 +8,8 @@ cost of one adapter of the summed rank at inference) needs no training and loses
 
 With ``rank`` below the summed rank, each mean update is cut to its best approximation of that rank (the
 truncated SVD, computed through QR of the thin factors, never forming the full matrix): an adapter of the
-original size, which keeps ``retained`` of each update's squared norm (the report gives the worst tensor).
+original size, which keeps ``retained`` of each update's squared norm (the report gives the worst tensor and
+the median).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class AverageReport:
     outtype: str
     bytes: int
     min_retained: float = 1.0
+    median_retained: float = 1.0
 
     def to_json(self) -> dict:
         return self.__dict__.copy()
@@ -133,15 +135,17 @@ def average_loras(paths: list[str | Path], out: str | Path, outtype: str = "f16"
         raise ConversionError("rank must be at least 1")
     rank = summed if rank is None else min(rank, summed)
     scale = first.alpha / first.rank  # the new adapter keeps the first one's alpha/r
-    pairs, min_retained = {}, 1.0
+    pairs, kept_shares = {}, []
     for name in first.pairs:
         parts = [ad.pairs[name] for ad in adapters]
         a = np.concatenate([p[0] for p in parts], axis=0)
         b = np.concatenate([p[1] * ((ad.alpha / ad.rank) / (n * scale)) for p, ad in zip(parts, adapters)], axis=1)
         if rank < summed:
             a, b, kept = truncate(a, b, rank)
-            min_retained = min(min_retained, kept)
+            kept_shares.append(kept)
         pairs[name] = (a, b)
     write_lora_gguf(out, first.arch, scale * rank, pairs, outtype)
     return AverageReport(str(out), first.arch, [ad.path for ad in adapters], [ad.rank for ad in adapters], rank,
-                         scale * rank, 2 * len(pairs), outtype, Path(out).stat().st_size, round(min_retained, 6))
+                         scale * rank, 2 * len(pairs), outtype, Path(out).stat().st_size,
+                         round(min(kept_shares, default=1.0), 6),
+                         round(float(np.median(kept_shares)) if kept_shares else 1.0, 6))
