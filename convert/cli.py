@@ -47,6 +47,8 @@ def _parity(a) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from .lora_gguf import OUT_TYPES
+
     p = argparse.ArgumentParser(prog="nichelm-convert", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
 
@@ -54,13 +56,13 @@ def parser() -> argparse.ArgumentParser:
     lo.add_argument("--adapter", required=True, help="directory with adapter_config.json + adapter_model.safetensors")
     lo.add_argument("--base-gguf", required=True, help="the GGUF base the adapter was trained on")
     lo.add_argument("--out", required=True)
-    lo.add_argument("--outtype", default="f16", choices=["f32", "f16", "q8_0"])
+    lo.add_argument("--outtype", default="f16", choices=OUT_TYPES)
     lo.set_defaults(func=_lora)
 
     av = sub.add_parser("average", help="GGUF LoRA adapters of one base -> one adapter with their mean update")
     av.add_argument("adapters", nargs="+", help="two or more GGUF LoRA adapters (e.g. one recipe, several seeds)")
     av.add_argument("--out", required=True)
-    av.add_argument("--outtype", default="f16", choices=["f32", "f16", "q8_0"])
+    av.add_argument("--outtype", default="f16", choices=OUT_TYPES)
     av.add_argument("--rank", type=int, default=None,
                     help="cut the mean update to its best approximation of this rank (default: the summed rank, exact)")
     av.set_defaults(func=_average)
