@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .gguf_io import ConversionError
+from .gguf_io import ConversionError, reader_meta
 from .lora_gguf import OUT_TYPES, write_lora_gguf
 
 
@@ -50,11 +50,6 @@ class _Adapter:
     pairs: dict[str, tuple[np.ndarray, np.ndarray]]
 
 
-def _field(reader, key: str):
-    f = reader.fields.get(key)
-    return None if f is None else f.contents()
-
-
 def _as_float(tensor) -> np.ndarray:
     """A GGUFReader tensor as float32 in numpy order ([rows, cols]), dequantizing q8_0 and the like."""
     import gguf
@@ -71,9 +66,10 @@ def read_lora_gguf(path: str | Path) -> _Adapter:
     if not Path(path).is_file():
         raise ConversionError(f"missing file: {path}")
     reader = gguf.GGUFReader(str(path))
-    if _field(reader, "general.type") != "adapter" or _field(reader, "adapter.type") != "lora":
+    meta = reader_meta(reader)
+    if meta.get("general.type") != "adapter" or meta.get("adapter.type") != "lora":
         raise ConversionError(f"{path} is not a GGUF LoRA adapter (general.type / adapter.type)")
-    alpha = _field(reader, "adapter.lora.alpha")
+    alpha = meta.get("adapter.lora.alpha")
     if alpha is None or float(alpha) <= 0:
         raise ConversionError(f"{path}: no adapter.lora.alpha")
     halves: dict[str, dict[str, np.ndarray]] = {}
@@ -94,7 +90,7 @@ def read_lora_gguf(path: str | Path) -> _Adapter:
         pairs[base] = (a, b)
     if len(ranks) != 1:
         raise ConversionError(f"{path}: tensors of different ranks {sorted(ranks)}; llama.cpp scales by one alpha/r")
-    return _Adapter(str(path), str(_field(reader, "general.architecture")), float(alpha), ranks.pop(), pairs)
+    return _Adapter(str(path), str(meta.get("general.architecture")), float(alpha), ranks.pop(), pairs)
 
 
 def truncate(a: np.ndarray, b: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray, float]:
