@@ -45,3 +45,13 @@ def test_overrides_and_missing_config(tmp_path):
     assert cfg.lora_r == 8 and cfg.max_steps == 9
     with pytest.raises(ConfigError, match="shipped"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_train_seed_option_overrides_the_configs_seed():
+    from nichelm.training.cli import parser
+
+    a = parser().parse_args(["train", "--config", "nichelm_v2", "--data", "d.jsonl", "--base", "b.gguf",
+                             "--out", "o", "--seed", "77"])
+    assert a.seed == 77
+    assert load_config("nichelm_v2", seed=a.seed).seed == 77
+    assert load_config("nichelm_v2", seed=None).seed == 1234

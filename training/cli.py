@@ -84,7 +84,7 @@ def _train(a) -> int:
     from .train import NonFiniteLoss, run
 
     cfg = load_config(a.config, max_steps=a.max_steps, epochs=a.epochs,
-                      per_device_batch_size=a.batch_size, gradient_accumulation_steps=a.grad_accum)
+                      per_device_batch_size=a.batch_size, gradient_accumulation_steps=a.grad_accum, seed=a.seed)
     try:
         metrics = run(cfg, a.data, a.base, a.out, gguf_file=a.gguf_file, val_data=a.val_data, resume=a.resume,
                       dequant_cache=a.dequant_cache, device=a.device)
@@ -173,6 +173,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=float, default=None)
     t.add_argument("--batch-size", type=int, default=None, help="per-device batch size (overrides the config)")
     t.add_argument("--grad-accum", type=int, default=None)
+    t.add_argument("--seed", type=int, default=None,
+                   help="overrides the config's seed (data order, LoRA init, dropout): a rerun of the same recipe")
     t.set_defaults(func=_train)
 
     d = sub.add_parser("dequantize", help="GGUF base -> bf16 safetensors directory (load it once, reuse it)")
