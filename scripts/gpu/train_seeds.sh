@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Train v2's recipe (config nichelm_v2, v2's data) again with other seeds on the GPU machine, detached:
+#   train_seeds.sh SEED [SEED...]      each run in /root/seed-SEED, GGUF adapter nichelm-v2-seedSEED-lora.gguf
+#   train_seeds.sh status              one line per run
+# The bf16 base is dequantized once, here, before any run starts (runs started together would race to
+# write it). Runs start side by side while the card has about 45 GiB for each (v2 peaks at 41 GiB) and
+# 10 GiB to spare for evaluations: two on an H200, one on an H100; the others are left for a later call.
+# Needs: start.sh, join_halves.sh, and .whl copied to /root/whl. Run from the checkout's root.
+set -u
+DEQ=/root/base/dequantized
+if [ "${1:-}" = status ]; then   # safe beside running evaluations: does not source env.sh (which recopies the code)
+  for w in /root/seed-*; do
+    echo "$w: $(cat $w/status 2>/dev/null) $(grep -a '^\[nichelm-train' $w/pipeline.log 2>/dev/null | tail -n 1)"
+  done
+  nvidia-smi --query-gpu=memory.used,memory.total,utilization.gpu --format=csv,noheader
+  exit 0
+fi
+source "$(dirname "$0")/env.sh"
+if [ ! -f $DEQ/config.json ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --target /root/tsite /root/whl/gguf-*.whl || exit 1
+  PYTHONPATH=/root/tsite:$PYTHONPATH python3 -m nichelm.training.cli dequantize --base /root/base/model.gguf \
+    --out $DEQ || exit 1
+fi
+total=$(nvidia-smi --query-gpu=memory.total --format=csv,noheader,nounits | head -n 1)
+running=$(for w in /root/seed-*; do [ -f $w/pid ] && kill -0 "$(cat $w/pid)" 2>/dev/null && echo $w; done | wc -l)
+for seed in "$@"; do
+  if [ "$total" -lt $((46000 * (running + 1) + 10000)) ]; then
+    echo "seed $seed not started: $running run(s) already on a card of $total MiB"; continue
+  fi
+  running=$((running + 1))
+  DEQ=$DEQ WORK=/root/seed-$seed CONFIG=nichelm_v2 TRAIN_ARGS="--seed $seed" \
+    ADAPTER_NAME=nichelm-v2-seed$seed-lora DATA=/root/gpu/train/data.jsonl.gz WHEELS="/root/whl /root/gpu/whl" \
+    WATCH_S=1 OUT=/root/seed-$seed/out bash training/gpu_job.sh start | grep -v '^total\|^d\|^-'
+done
