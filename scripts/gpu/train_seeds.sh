@@ -30,5 +30,7 @@ for seed in "$@"; do
   running=$((running + 1))
   DEQ=$DEQ WORK=/root/seed-$seed CONFIG=nichelm_v2 TRAIN_ARGS="--seed $seed" \
     ADAPTER_NAME=nichelm-v2-seed$seed-lora DATA=/root/gpu/train/data.jsonl.gz WHEELS="/root/whl /root/gpu/whl" \
-    WATCH_S=1 OUT=/root/seed-$seed/out bash training/gpu_job.sh start | grep -v '^total\|^d\|^-'
+    WATCH_S=1 OUT=/root/seed-$seed/out bash training/gpu_job.sh start > /root/seed-$seed.start.log 2>&1
+  # (to a file, never a pipe: the detached pipeline's parent subshell keeps a pipe open until training ends)
+  tail -n 3 /root/seed-$seed.start.log
 done
