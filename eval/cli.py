@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -140,9 +139,9 @@ def _print_summary(metrics: dict, out) -> None:
 @click.option("--no-exec", is_flag=True, help="Only re-aggregate the stored scores; do not re-execute SQL.")
 @click.option("--timeout", "timeout_s", type=float, default=30.0, show_default=True)
 def score(run_dir, no_exec, timeout_s) -> None:
-    """Recompute metrics of RUN_DIR from its predictions.jsonl (re-executing gold and predicted SQL)."""
+    """Recompute metrics of RUN_DIR from its predictions.jsonl[.gz] (re-executing gold and predicted SQL)."""
     from .metrics import Scorer
-    from .runner import PREDICTIONS, RUN_INFO, finalise, read_predictions, select
+    from .runner import PREDICTIONS, RUN_INFO, finalise, read_predictions, rewrite_predictions, select
 
     out = Path(run_dir)
     records = read_predictions(out / PREDICTIONS)
@@ -162,9 +161,7 @@ def score(run_dir, no_exec, timeout_s) -> None:
                 ex = by_id.get(r["id"])
                 if ex is not None:
                     r.update(scorer.score(ex.db_path, ex.gold_sql, r.get("pred_sql")).to_json())
-        tmp = out / (PREDICTIONS + ".tmp")
-        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-        os.replace(tmp, out / PREDICTIONS)
+        rewrite_predictions(out / PREDICTIONS, records)
     metrics = finalise(out, records, ids)
     _print_summary(metrics, out)
 

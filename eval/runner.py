@@ -18,6 +18,7 @@ Every worker scores on its own fresh copies of the databases (metrics.Scorer).
 
 from __future__ import annotations
 
+import gzip
 import json
 import multiprocessing as mp
 import os
@@ -46,11 +47,37 @@ class RunError(Exception):
 
 
 # --------------------------------------------------------------------------------- predictions file
+def archived(path: Path) -> Path:
+    """Where a finished run keeps *path* once archived: predictions.jsonl -> predictions.jsonl.gz
+    (``gzip -n``; results/ keeps its runs that way, a tenth of the size)."""
+    return path.with_name(path.name + ".gz")
+
+
 def read_predictions(path: Path, repair: bool = False) -> list[dict]:
-    """Records in *path*. A last line cut off by a kill is ignored (and cut from the file if *repair*)."""
+    """Records in *path*, or in its archived (gzipped) copy when only that exists. A last line cut off by a
+    kill is ignored (and cut from the file if *repair*)."""
     if not path.is_file():
-        return []
+        return _parse_lines(gzip.decompress(archived(path).read_bytes()))[0] if archived(path).is_file() else []
     data = path.read_bytes()
+    records, good_end = _parse_lines(data)
+    if repair and good_end < len(data):
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+    return records
+
+
+def rewrite_predictions(path: Path, records: list[dict]) -> None:
+    """Replace the records of *path* atomically, in the form the run keeps them (archived or not)."""
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    if not path.is_file() and archived(path).is_file():
+        path, data = archived(path), gzip.compress(data, mtime=0)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _parse_lines(data: bytes) -> tuple[list[dict], int]:
+    """The JSON records of *data*, one a line, up to the first line that does not parse; and where they end."""
     records, good_end, pos = [], 0, 0
     for line in data.split(b"\n"):
         end = pos + len(line) + 1
@@ -63,10 +90,7 @@ def read_predictions(path: Path, repair: bool = False) -> list[dict]:
         else:
             good_end = min(end, len(data))
         pos = end
-    if repair and good_end < len(data):
-        with open(path, "r+b") as fh:
-            fh.truncate(good_end)
-    return records
+    return records, good_end
 
 
 def make_record(example: Example, pred: Prediction, score) -> dict:
@@ -220,6 +244,9 @@ def run(spec: BackendSpec, dataset: Dataset, out: str | os.PathLike, *, limit: i
     """Run (or resume) *spec* on *dataset* into *out*; returns the metrics. *only_ids*: just these
     questions (run.json keeps the list, so the metrics say which subset they cover)."""
     out = Path(out)
+    if archived(out / PREDICTIONS).is_file():
+        raise RunError(f"{out} is an archived run ({archived(out / PREDICTIONS).name}): gunzip it to resume "
+                       "the run, or give another --out")
     out.mkdir(parents=True, exist_ok=True)
     info_path = out / RUN_INFO
     info = _load_json(info_path)

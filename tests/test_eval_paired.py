@@ -45,3 +45,31 @@ def test_paired_command(tmp_path):
     (tmp_path / "empty").mkdir()
     bad = CliRunner().invoke(main, ["paired", str(tmp_path / "empty"), str(tmp_path / "b")])
     assert bad.exit_code != 0 and "no predictions" in bad.output
+
+
+def test_archived_runs_read_like_plain_ones(tmp_path):
+    import gzip
+
+    from nichelm.eval.runner import PREDICTIONS, RunError, read_predictions, rewrite_predictions, run
+
+    recs = [rec(1, False), rec(2, True)]
+    plain, packed = tmp_path / "plain", tmp_path / "packed"
+    for d in (plain, packed):
+        d.mkdir()
+    (plain / PREDICTIONS).write_text("".join(json.dumps(r) + "\n" for r in recs))
+    (packed / (PREDICTIONS + ".gz")).write_bytes(gzip.compress((plain / PREDICTIONS).read_bytes(), mtime=0))
+    assert read_predictions(packed / PREDICTIONS) == read_predictions(plain / PREDICTIONS) == recs
+    out = CliRunner().invoke(main, ["paired", str(plain), str(packed)])
+    assert out.exit_code == 0 and "2 questions in both: A 1 right, B 1 right" in out.output
+    # rewriting keeps the form: an archived run stays archived, with nothing left beside it
+    rewrite_predictions(packed / PREDICTIONS, recs[:1])
+    assert sorted(p.name for p in packed.iterdir()) == [PREDICTIONS + ".gz"]
+    assert read_predictions(packed / PREDICTIONS) == recs[:1]
+    # a new run into an archived directory would split its answers over two files: refused, nothing written
+    try:
+        run(None, None, packed)
+    except RunError as exc:
+        assert "archived" in str(exc) and "gunzip" in str(exc)
+    else:
+        raise AssertionError("a run into an archived directory was accepted")
+    assert sorted(p.name for p in packed.iterdir()) == [PREDICTIONS + ".gz"]
