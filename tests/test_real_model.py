@@ -1,4 +1,4 @@
-"""The shipped model (Qwen2.5-Coder-1.5B Q4_K_M + NicheLM v2 adapter) on real questions.
+"""The shipped model (Qwen2.5-Coder-1.5B Q4_K_M + the NicheLM v6 adapter) on real questions.
 
 Slow: needs the 1.1 GB base (`nichelm pull`; or NICHELM_TEST_BASE=path/to/the.gguf)."""
 
@@ -21,7 +21,7 @@ def engine():
     base = os.environ.get("NICHELM_TEST_BASE")
     if base is None:
         base = str(models.ensure(models.DEFAULT_MODEL))
-    adapter = models.local_path(models.get_spec("nichelm-v2-lora"))
+    adapter = models.local_path(models.get_spec("nichelm-v6-lora"))
     eng = Engine(EngineSettings(base, str(adapter), n_ctx=4096))
     yield eng
     eng.close()
@@ -48,7 +48,7 @@ def shop(tmp_path) -> Path:
     ("How many orders were placed in 2024?", [(3,)]),
     ("What is the total of all orders by customers from France?", [(16.5,)]),
 ])
-def test_v2_answers_simple_questions_correctly(engine, shop, question, expected):
+def test_shipped_model_answers_simple_questions_correctly(engine, shop, question, expected):
     schema = SchemaCache().get(str(shop))
     answer = answer_question(engine, schema, question, db_path=str(shop))
     assert answer.sql, answer.problems
