@@ -35,8 +35,10 @@ class Answer:
     schema_version: str = ""
     candidates: int = 1
     agreement: int = 1
-    repaired: bool = False  # the first SQL failed to compile on the database and a later attempt fixed it
-    first_sql: str | None = None  # the failed first attempt, when repaired
+    # a later attempt replaced the first SQL: it failed to compile (repair), or its result was empty and the
+    # samples agreed on another (retry_empty)
+    repaired: bool = False
+    first_sql: str | None = None  # the replaced first attempt
 
     def to_json(self) -> dict:
         return {"question": self.question, "sql": self.sql, "raw": self.raw,
@@ -75,7 +77,7 @@ class SchemaCache:
 def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: str | None = None,
                     candidates: int = 1, with_examples: bool | None = None,
                     budget_tokens: int = DEFAULT_SCHEMA_BUDGET, repair: bool = False, repair_hints: bool = True,
-                    cancel=None) -> Answer:
+                    retry_empty: int = 0, cancel=None) -> Answer:
     """Generate SQL for *question*. With candidates > 1 and a database to run them on, sample a few
     more answers, run each read-only and return the one whose result most candidates share.
 
@@ -84,7 +86,12 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     the schema says about it (repair_hints.repair_hint: where a missing column really is, how a missing
     table joins), up to REPAIR_ATTEMPTS times;
     the first new answer that compiles replaces it. Nothing is executed for this: EXPLAIN compiles
-    without running."""
+    without running.
+
+    With *retry_empty* = n and a database, a query whose result is empty (no rows, or only NULLs) is run
+    read-only and n sampled answers are drawn; when at least half of them agree on one non-empty result,
+    the first of those replaces it (an empty result that the samples confirm, or that they scatter away
+    from, stays)."""
     if with_examples is None:
         with_examples = bool(schema.examples)
     schema_text = schema_text_for(schema, question, budget_tokens, with_examples=with_examples)
@@ -109,6 +116,13 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         if sql2 is not None and same_kind and _failure(sql2, problems2, db_path) is None:
             first_sql, sql, problems = sql, sql2, problems2
             break
+    if retry_empty > 0 and db_path and sql is not None and reads_only(sql) is True and _empty(db_path, sql):
+        samples = [engine.generate(schema_text, question, temperature=0.7, seed=3000 + i, cancel=cancel)
+                   for i in range(retry_empty)]
+        gens.extend(samples)
+        other = _agreed_non_empty(samples, schema, db_path, need=(retry_empty + 1) // 2)
+        if other is not None:
+            first_sql, (sql, problems) = (first_sql if first_sql is not None else sql), other
     total = sum(g.latency_s for g in gens)
     return Answer(question, sql, gen.text, problems, total, gen.prompt_tokens,
                   sum(g.completion_tokens for g in gens), gen.cached_tokens,
@@ -137,21 +151,52 @@ def sql_from_output(text: str, schema: Schema) -> tuple[str | None, list[Problem
     return sql, validate(sql, schema.as_dict())
 
 
+def _rows(db_path: str, sql: str | None, problems: list[Problem]) -> list | None:
+    """The rows *sql* gives, run read-only on the database; None when it has errors or does not run."""
+    if sql is None or any(p.severity == "error" for p in problems):
+        return None
+    try:
+        return execute_readonly(db_path, sql, timeout_s=5.0, max_rows=10_000).rows
+    except NicheError:  # a candidate that fails to run gets no vote
+        return None
+
+
+def _result_key(rows: list) -> tuple:
+    """Rows as a comparable key that ignores their order."""
+    return tuple(sorted(Counter(map(repr, rows)).items()))
+
+
+def _nothing(rows: list) -> bool:
+    """No rows, or only rows of NULLs (an aggregate over no rows)."""
+    return all(all(v is None for v in row) for row in rows)
+
+
+def _empty(db_path: str, sql: str) -> bool:
+    rows = _rows(db_path, sql, [])
+    return rows is not None and _nothing(rows)
+
+
+def _agreed_non_empty(gens: list[Generation], schema: Schema, db_path: str, need: int):
+    """(sql, problems) of the first answer in *gens* whose non-empty result at least *need* of them share."""
+    parsed = [sql_from_output(g.text, schema) for g in gens]
+    keys = []
+    for sql, problems in parsed:
+        rows = _rows(db_path, sql, problems) if sql is not None and reads_only(sql) is True else None
+        keys.append(None if rows is None or _nothing(rows) else _result_key(rows))
+    votes = Counter(k for k in keys if k is not None)
+    if not votes:
+        return None
+    best, count = votes.most_common(1)[0]
+    return next(p for p, k in zip(parsed, keys) if k == best) if count >= need else None
+
+
 def _choose(gens: list[Generation], schema: Schema, db_path: str | None):
     parsed = [sql_from_output(g.text, schema) for g in gens]
     if db_path is None or len(parsed) == 1:
         sql, problems = parsed[0]
         return sql, problems, 1
-    results: list[object] = []
-    for sql, problems in parsed:
-        if sql is None or any(p.severity == "error" for p in problems):
-            results.append(None)
-            continue
-        try:
-            r = execute_readonly(db_path, sql, timeout_s=5.0, max_rows=10_000)
-            results.append(tuple(sorted(Counter(map(repr, r.rows)).items())))
-        except NicheError:  # a candidate that fails to run gets no vote
-            results.append(None)
+    results = [None if rows is None else _result_key(rows)
+               for rows in (_rows(db_path, sql, problems) for sql, problems in parsed)]
     votes = Counter(r for r in results if r is not None)
     if not votes:
         sql, problems = parsed[0]

@@ -36,13 +36,14 @@ def main() -> None:
 
 def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
                  retries, socket, device, max_tokens=None, repair=False, enum_values=None,
-                 repair_hints=True) -> BackendSpec:
+                 repair_hints=True, retry_empty=0) -> BackendSpec:
     if backend == "local":
         if not model:
             raise click.UsageError("--model is required for the local backend (a GGUF path or a model name)")
         opts = {"model": model, "lora": lora, "candidates": candidates, "examples": examples,
                 "n_gpu_layers": n_gpu_layers, "n_threads": threads, "max_tokens": max_tokens,
-                "repair": repair or None, "repair_hints": None if repair_hints else False}
+                "repair": repair or None, "repair_hints": None if repair_hints else False,
+                "retry_empty": retry_empty or None}
     elif backend == "daemon":
         opts = {"socket": socket, "candidates": candidates, "examples": examples, "model": model, "lora": lora,
                 "repair": repair}
@@ -52,6 +53,8 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
         if not model:
             raise click.UsageError("--model is required for the transformers backend (checkpoint dir or .gguf)")
         opts = {"model": model, "adapter": lora, "examples": examples, "device": device, "max_new_tokens": max_tokens}
+    if retry_empty and backend != "local":
+        raise click.UsageError("--retry-empty: only the local backend runs it")
     if not repair_hints and backend != "local":
         raise click.UsageError("--no-repair-hints: only the local backend can leave the hints out (the daemon "
                                "always sends them)")
@@ -79,11 +82,16 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
               "again with the error, up to 3 times (the daemon's default; off here so runs stay comparable).")
 @click.option("--no-repair-hints", "repair_hints", is_flag=True, flag_value=False, default=True,
               help="local: with --repair, send SQLite's error alone, without what the schema says about it.")
+@click.option("--retry-empty", type=int, default=0, show_default=True,
+              help="local: when an answer's result is empty, draw N sampled answers and take the non-empty "
+                   "result that at least half of them agree on.")
 @click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
 @click.option("--limit", type=int, help="Only the first N questions of the dataset (in file order).")
 @click.option("--only-invalid-in", "invalid_in", type=click.Path(exists=True, file_okay=False),
               help="Only the questions that this earlier run answered with SQL that did not run (e.g. to "
                    "compare ways of repairing them; every other answer is the same with or without repair).")
+@click.option("--only-ids", "ids_file", type=click.Path(exists=True, dir_okay=False),
+              help="Only the questions whose ids this file lists (one a line).")
 @click.option("--workers", type=int, default=1, show_default=True,
               help="Parallel workers: threads for anthropic/daemon, processes (each with its own model) for local.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run directory (rerun it to resume).")
@@ -99,20 +107,23 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--socket", help="daemon: socket path (default: NICHELM_SOCKET or the user's daemon).")
 @click.option("--device", help="transformers: torch device (default cuda when available).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(backend, model, lora, candidates, examples, enum_values, repair, repair_hints, dataset, limit, invalid_in,
-        workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm, retries, socket, device, max_tokens, quiet) -> None:
+def run(backend, model, lora, candidates, examples, enum_values, repair, repair_hints, retry_empty, dataset, limit,
+        invalid_in, ids_file, workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm, retries, socket, device, max_tokens, quiet) -> None:
     """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
     from .runner import invalid_ids
     from .runner import run as run_eval
 
     spec = backend_spec(backend, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                        retries, socket, device, max_tokens, repair, enum_values, repair_hints)
+                        retries, socket, device, max_tokens, repair, enum_values, repair_hints, retry_empty)
     try:
         ds = load(dataset)
         if ds.skipped:
             click.echo(f"{ds.name}: {len(ds.examples)} questions; skipped "
                        + ", ".join(f"{n} ({why})" for why, n in ds.skipped.items()), err=True)
         only = invalid_ids(invalid_in) if invalid_in else None
+        if ids_file:
+            listed = [line.strip() for line in Path(ids_file).read_text(encoding="utf-8").splitlines() if line.strip()]
+            only = listed if only is None else [i for i in only if i in set(listed)]
         metrics = run_eval(spec, ds, out, limit=limit, workers=workers, label=label, timeout_s=timeout_s,
                            progress=not quiet, only_ids=only)
     except KeyboardInterrupt:

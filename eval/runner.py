@@ -208,6 +208,8 @@ def default_label(spec: BackendSpec) -> str:
         label += f" k={o['candidates']}"
     if o.get("repair"):
         label += " +repair" + (" (no hints)" if o.get("repair_hints") is False else "")
+    if o.get("retry_empty"):
+        label += f" +retry-empty={o['retry_empty']}"
     if "examples" in o and o["examples"] != EXAMPLE_VALUES:  # the prompt format's default goes unsaid
         label += f" examples={o['examples']}"
     if "enum_values" in o and o["enum_values"] != ENUM_VALUES:

@@ -101,3 +101,49 @@ def test_repair_asks_again_only_when_sqlite_cannot_compile(engine, db, tmp_path)
         if prepare_error(db, plain.sql) is None:
             again = answer_question(engine, schema, q, db_path=str(db), repair=True)
             assert (again.sql, again.completion_tokens, again.repaired) == (plain.sql, plain.completion_tokens, False)
+
+
+def test_retry_empty_takes_only_a_result_most_samples_agree_on(db):
+    from nichelm.assistant.engine import Generation
+    from nichelm.assistant.service import _agreed_non_empty, _empty
+
+    schema = SchemaCache().get(str(db))
+    assert _empty(str(db), "SELECT name FROM pets WHERE species = 'bird'")
+    assert _empty(str(db), "SELECT AVG(age) FROM pets WHERE species = 'bird'")  # one row of NULL
+    assert not _empty(str(db), "SELECT COUNT(*) FROM pets WHERE species = 'bird'")  # 0 is an answer
+    assert not _empty(str(db), "SELECT nope FROM pets")  # does not run: not "empty"
+
+    def gens(*sqls):
+        return [Generation(s, 0, 0, 0.0) for s in sqls]
+
+    dogs, cats = "SELECT name FROM pets WHERE species = 'dog'", "SELECT name FROM pets WHERE species = 'cat'"
+    # three of four agree on Rex: the first of those three wins
+    picked = _agreed_non_empty(gens(cats, "SELECT name FROM pets WHERE id = 1", dogs,
+                                    "SELECT name FROM pets WHERE age < 4"), schema, str(db), need=2)
+    assert picked is not None and picked[0] == "SELECT name FROM pets WHERE id = 1"
+    # scattered samples, empty ones, failing ones and writes do not replace anything
+    assert _agreed_non_empty(gens(cats, dogs, "SELECT nope FROM pets", "DELETE FROM pets"), schema, str(db),
+                             need=2) is None
+    assert _agreed_non_empty(gens("SELECT name FROM pets WHERE age > 9",) * 4, schema, str(db), need=2) is None
+
+
+def test_retry_empty_samples_only_after_an_empty_result(engine, db, tmp_path):
+    schema = SchemaCache().get(str(db))
+    q = "List the names of all pets."
+    plain = answer_question(engine, schema, q, db_path=str(db))
+    # the same question on a copy of the table with no rows: every answer's result is empty
+    empty = tmp_path / "empty.sqlite"
+    con = sqlite3.connect(empty)
+    con.executescript("CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT, species TEXT, age INTEGER);")
+    con.close()
+    from nichelm.assistant.sqlite_io import execute_readonly, prepare_error
+
+    if not plain.sql or prepare_error(db, plain.sql) is not None:
+        pytest.skip("the tiny model wrote no runnable SQL for this question")
+    tried = answer_question(engine, schema, q, db_path=str(empty), retry_empty=2)
+    assert tried.completion_tokens > plain.completion_tokens  # the samples were drawn
+    assert not tried.repaired and tried.sql == plain.sql  # nothing non-empty to agree on: kept
+    # a result with rows is left alone: no samples
+    if execute_readonly(db, plain.sql).rows:
+        again = answer_question(engine, schema, q, db_path=str(db), retry_empty=2)
+        assert (again.sql, again.completion_tokens, again.repaired) == (plain.sql, plain.completion_tokens, False)

@@ -257,3 +257,22 @@ def test_only_the_questions_an_earlier_run_could_not_run(tiny_model_path, eval_s
     assert json.loads((out / "metrics.json").read_text())["n"] == 2
     rescored = CliRunner().invoke(main, ["score", str(out)])
     assert rescored.exit_code == 0 and json.loads((out / "metrics.json").read_text())["n"] == 2
+
+
+def test_only_listed_ids_with_retry_empty(tiny_model_path, eval_set, tmp_path):
+    """--only-ids FILE: just those questions; --retry-empty N is recorded and named in the label, and refused
+    by backends that cannot run it."""
+    ids = tmp_path / "ids.txt"
+    ids.write_text("pets-3\n\npets-0\n")
+    out = tmp_path / "listed"
+    result = CliRunner().invoke(main, ["run", "--model", str(tiny_model_path), "--max-tokens", "24",
+                                       "--retry-empty", "2", "--dataset", str(eval_set), "--only-ids", str(ids),
+                                       "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "run.json").read_text())
+    assert info["only_ids"] == ["pets-3", "pets-0"] and info["label"].endswith("+retry-empty=2")
+    assert info["backend_info"]["retry_empty"] == 2
+    assert sorted(r["id"] for r in read_predictions(out / PREDICTIONS)) == ["pets-0", "pets-3"]
+    refused = CliRunner().invoke(main, ["run", "--backend", "daemon", "--retry-empty", "2", "--dataset",
+                                        str(eval_set), "--out", str(tmp_path / "d")])
+    assert refused.exit_code == 2 and "only the local backend" in refused.output
