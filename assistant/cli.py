@@ -118,15 +118,20 @@ def _wait_started(sock, proc, timeout: float = 600.0) -> dict:
               help="Show the model example values of text columns (the prompt format the shipped adapter was trained with).")
 @click.option("--repair/--no-repair", default=True, show_default=True,
               help="When SQLite cannot compile the answer, give the model its error and ask again (up to 3 times).")
+@click.option("--retry-empty", type=int, default=None,
+              help="When the answer's result is empty, sample N more answers and take a non-empty result at "
+                   "least half agree on (default: the daemon's, 0 = off).")
 @click.option("--model", envvar="NICHELM_MODEL", default=None,
               help="Model for --local, or for a daemon this command starts [env NICHELM_MODEL]; "
                    "a running daemon keeps its own model.")
 @socket_option
 @handles_errors
-def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, repair, model, socket_path) -> None:
+def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, repair, retry_empty, model,
+        socket_path) -> None:
     """Turn QUESTION about the SQLite file DB into one SQL query (and run it read-only)."""
     params = {"question": question, "candidates": candidates, "with_examples": examples,
-              "execute": run_it, "max_rows": max_rows, "timeout_s": 10.0, "repair": repair}
+              "execute": run_it, "max_rows": max_rows, "timeout_s": 10.0, "repair": repair,
+              "retry_empty": retry_empty}
     if local:
         answer = _ask_local(db, params, model)
     else:

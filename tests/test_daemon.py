@@ -14,7 +14,7 @@ import pytest
 from daemon_helpers import make_big_db, make_db, raw_connect, read_line, running_daemon, wait_running
 from nichelm.assistant.client import Client
 from nichelm.assistant.engine import Cancelled
-from nichelm.assistant.errors import DatabaseMissing, NotADatabase, WriteRefused
+from nichelm.assistant.errors import DatabaseMissing, NicheError, NotADatabase, WriteRefused
 from nichelm.assistant.protocol import InvalidParams, UnknownMethod
 
 pytestmark = pytest.mark.timeout(300)
@@ -289,3 +289,27 @@ def test_a_client_that_stops_reading_is_dropped(daemon, client, shop):
         time.sleep(0.2)
     assert client.execute(shop, "SELECT count(*) FROM orders")["rows"] == [[3]]
     s.close()
+
+
+def test_generate_retries_an_empty_result_only_when_asked(client, tmp_path):
+    """retry_empty over the real socket: 0 turns it off, N draws N samples after an empty result; a bool
+    is a bad parameter, not a silent 1."""
+    from nichelm.assistant.sqlite_io import execute_readonly
+
+    db = tmp_path / "empty_pets.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript("CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT, species TEXT);")
+    con.close()
+    q = "List the names of all pets."
+    off = client.request("generate", db=str(db), question=q, retry_empty=0)
+    on = client.request("generate", db=str(db), question=q, retry_empty=2)
+    assert on["completion_tokens"] >= off["completion_tokens"]
+    try:
+        empty = off["sql"] is not None and not execute_readonly(db, off["sql"]).rows
+    except NicheError:
+        empty = False
+    assert empty
+    if empty:  # an empty table: nothing non-empty for the samples to agree on, so the answer stays
+        assert on["completion_tokens"] > off["completion_tokens"] and on["sql"] == off["sql"]
+    with pytest.raises(InvalidParams):
+        client.request("generate", db=str(db), question=q, retry_empty=True)
