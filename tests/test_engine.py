@@ -18,14 +18,19 @@ def engine(tiny_model_path):
     eng.close()
 
 
-@pytest.fixture
-def db(tmp_path):
-    path = tmp_path / "pets.sqlite"
+PETS = "CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT, species TEXT, age INTEGER);"
+
+
+def make_db(path, script: str):
     con = sqlite3.connect(path)
-    con.executescript("CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT, species TEXT, age INTEGER);"
-                      "INSERT INTO pets VALUES (1,'Rex','dog',3),(2,'Tom','cat',5);")
+    con.executescript(script)
     con.close()
     return path
+
+
+@pytest.fixture
+def db(tmp_path):
+    return make_db(tmp_path / "pets.sqlite", PETS + "INSERT INTO pets VALUES (1,'Rex','dog',3),(2,'Tom','cat',5);")
 
 
 def test_missing_model_file_is_a_clear_error(tmp_path):
@@ -84,10 +89,7 @@ def test_repair_asks_again_only_when_sqlite_cannot_compile(engine, db, tmp_path)
     q = "List the names of all pets."
     plain = answer_question(engine, schema, q, db_path=str(db))
     # a database whose table has another name: whatever the model writes about `pets` cannot compile
-    other = tmp_path / "animals.sqlite"
-    con = sqlite3.connect(other)
-    con.executescript("CREATE TABLE animals (id INTEGER PRIMARY KEY, label TEXT);")
-    con.close()
+    other = make_db(tmp_path / "animals.sqlite", "CREATE TABLE animals (id INTEGER PRIMARY KEY, label TEXT);")
     tried = answer_question(engine, schema, q, db_path=str(other), repair=True)
     assert tried.completion_tokens > plain.completion_tokens  # a second generation happened
     if tried.repaired:  # replaced only by SQL that compiles there
@@ -132,10 +134,7 @@ def test_retry_empty_samples_only_after_an_empty_result(engine, db, tmp_path):
     q = "List the names of all pets."
     plain = answer_question(engine, schema, q, db_path=str(db))
     # the same question on a copy of the table with no rows: every answer's result is empty
-    empty = tmp_path / "empty.sqlite"
-    con = sqlite3.connect(empty)
-    con.executescript("CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT, species TEXT, age INTEGER);")
-    con.close()
+    empty = make_db(tmp_path / "empty.sqlite", PETS)
     from nichelm.assistant.sqlite_io import execute_readonly, prepare_error
 
     if not plain.sql or prepare_error(db, plain.sql) is not None:
