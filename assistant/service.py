@@ -22,8 +22,8 @@ from .sqlite_io import execute_readonly, prepare_error
 REPAIR_ATTEMPTS = 3  # second tries after an answer that does not compile: one greedy, then sampled
 # Samples drawn when an answer runs but returns nothing (answer_question's retry_empty): what the daemon,
 # the REPL and `nichelm ask` use unless told otherwise. Off: on v6 it fixed 4 of the 37 e-commerce answers
-# whose result was empty (README, "Retry on an empty result"), but each sample runs to the length limit
-# more often than not, which costs 10-30 s per empty answer on 2 CPU cores.
+# whose result was empty (README, "Retry on an empty result"), but four more generations cost about 10 s per
+# empty answer on 2 CPU cores.
 RETRY_EMPTY = 0
 
 
