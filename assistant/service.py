@@ -171,14 +171,24 @@ def _result_key(rows: list) -> tuple:
     return tuple(sorted(Counter(map(repr, rows)).items()))
 
 
-def _nothing(rows: list) -> bool:
-    """No rows, or only rows of NULLs (an aggregate over no rows)."""
+def is_nothing(rows: list) -> bool:
+    """No rows, or only rows of NULLs (an aggregate over no rows): what retry_empty calls an empty result."""
     return all(all(v is None for v in row) for row in rows)
 
 
 def _empty(db_path: str, sql: str) -> bool:
     rows = _rows(db_path, sql, [])
-    return rows is not None and _nothing(rows)
+    return rows is not None and is_nothing(rows)
+
+
+def _most_agreed(keys: list) -> tuple[int | None, int]:
+    """The index of the first answer whose result most answers share, and how many share it ((None, 0) when
+    no answer has a result)."""
+    votes = Counter(k for k in keys if k is not None)
+    if not votes:
+        return None, 0
+    best = max(votes.values())
+    return next(i for i, k in enumerate(keys) if k is not None and votes[k] == best), best
 
 
 def _agreed_non_empty(gens: list[Generation], schema: Schema, db_path: str, need: int):
@@ -187,12 +197,9 @@ def _agreed_non_empty(gens: list[Generation], schema: Schema, db_path: str, need
     keys = []
     for sql, problems in parsed:
         rows = _rows(db_path, sql, problems) if sql is not None and reads_only(sql) is True else None
-        keys.append(None if rows is None or _nothing(rows) else _result_key(rows))
-    votes = Counter(k for k in keys if k is not None)
-    if not votes:
-        return None
-    best, count = votes.most_common(1)[0]
-    return next(p for p, k in zip(parsed, keys) if k == best) if count >= need else None
+        keys.append(None if rows is None or is_nothing(rows) else _result_key(rows))
+    i, count = _most_agreed(keys)
+    return parsed[i] if i is not None and count >= need else None
 
 
 def _choose(gens: list[Generation], schema: Schema, db_path: str | None):
@@ -202,14 +209,7 @@ def _choose(gens: list[Generation], schema: Schema, db_path: str | None):
         return sql, problems, 1
     results = [None if rows is None else _result_key(rows)
                for rows in (_rows(db_path, sql, problems) for sql, problems in parsed)]
-    votes = Counter(r for r in results if r is not None)
-    if not votes:
-        sql, problems = parsed[0]
-        return sql, problems, 0
-    best_count = max(votes.values())
-    # Among the most-agreed results, prefer the earliest candidate (the greedy one first).
-    for (sql, problems), r in zip(parsed, results):
-        if r is not None and votes[r] == best_count:
-            return sql, problems, best_count
-    sql, problems = parsed[0]
-    return sql, problems, 0
+    # Among the most-agreed results, the earliest candidate (the greedy one first); none runs: the greedy one.
+    i, count = _most_agreed(results)
+    sql, problems = parsed[i if i is not None else 0]
+    return sql, problems, count
