@@ -123,7 +123,8 @@ def run(backend, model, lora, candidates, examples, enum_values, repair, repair_
         only = invalid_ids(invalid_in) if invalid_in else None
         if ids_file:
             listed = [line.strip() for line in Path(ids_file).read_text(encoding="utf-8").splitlines() if line.strip()]
-            only = listed if only is None else [i for i in only if i in set(listed)]
+            wanted = set(listed)
+            only = listed if only is None else [i for i in only if i in wanted]
         metrics = run_eval(spec, ds, out, limit=limit, workers=workers, label=label, timeout_s=timeout_s,
                            progress=not quiet, only_ids=only)
     except KeyboardInterrupt:
@@ -145,6 +146,18 @@ def _print_summary(metrics: dict, out) -> None:
                f"backend errors {metrics['backend_errors']}; run directory {out}")
 
 
+def _run_examples(out: Path, advice: str) -> dict:
+    """The questions the run in *out* covers, by id, from its dataset reloaded as run.json names it."""
+    from .runner import RUN_INFO, select
+
+    info = json.loads((out / RUN_INFO).read_text(encoding="utf-8")) if (out / RUN_INFO).is_file() else {}
+    try:
+        ds = load(info.get("dataset", ""))
+    except (DatasetError, Exception) as exc:
+        raise click.ClickException(f"cannot reload the dataset of this run ({exc}); {advice}") from exc
+    return {e.id: e for e in select(ds, info.get("limit"), info.get("only_ids"))}
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--no-exec", is_flag=True, help="Only re-aggregate the stored scores; do not re-execute SQL.")
@@ -152,20 +165,15 @@ def _print_summary(metrics: dict, out) -> None:
 def score(run_dir, no_exec, timeout_s) -> None:
     """Recompute metrics of RUN_DIR from its predictions.jsonl[.gz] (re-executing gold and predicted SQL)."""
     from .metrics import Scorer
-    from .runner import PREDICTIONS, RUN_INFO, finalise, read_predictions, rewrite_predictions, select
+    from .runner import PREDICTIONS, finalise, read_predictions, rewrite_predictions
 
     out = Path(run_dir)
     records = read_predictions(out / PREDICTIONS)
     if not records:
         raise click.ClickException(f"{out / PREDICTIONS}: no predictions to score")
-    info = json.loads((out / RUN_INFO).read_text(encoding="utf-8")) if (out / RUN_INFO).is_file() else {}
     ids = None
     if not no_exec:
-        try:
-            ds = load(info.get("dataset", ""))
-        except (DatasetError, Exception) as exc:
-            raise click.ClickException(f"cannot reload the dataset of this run ({exc}); use --no-exec") from exc
-        by_id = {e.id: e for e in select(ds, info.get("limit"), info.get("only_ids"))}
+        by_id = _run_examples(out, "use --no-exec")
         ids = set(by_id)
         with Scorer(timeout_s) as scorer:
             for r in records:
@@ -175,6 +183,37 @@ def score(run_dir, no_exec, timeout_s) -> None:
         rewrite_predictions(out / PREDICTIONS, records)
     metrics = finalise(out, records, ids)
     _print_summary(metrics, out)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--ids-out", type=click.Path(dir_okay=False), help="Write their ids here, one a line (for run --only-ids).")
+def empty(run_dir, ids_out) -> None:
+    """The questions whose answer in RUN_DIR returns nothing (no rows, or only NULLs), run read-only on its
+    database, and how many of those answers were right (what retry_empty would look at)."""
+    from nichelm.assistant.errors import NicheError
+    from nichelm.assistant.service import is_nothing
+    from nichelm.assistant.sqlite_io import execute_readonly
+
+    from .runner import PREDICTIONS, read_predictions
+
+    out = Path(run_dir)
+    by_id = _run_examples(out, "empty needs the databases")
+    found, right = [], 0
+    for r in read_predictions(out / PREDICTIONS):
+        ex = by_id.get(r["id"])
+        if ex is None or not r.get("pred_sql"):
+            continue
+        try:
+            rows = execute_readonly(ex.db_path, r["pred_sql"], timeout_s=10.0, max_rows=10_000).rows
+        except NicheError:
+            continue
+        if is_nothing(rows):
+            found.append(r["id"])
+            right += bool(r.get("exec_match"))
+    click.echo(f"{len(found)} answers return nothing; {right} of them right")
+    if ids_out:
+        Path(ids_out).write_text("".join(i + "\n" for i in found), encoding="utf-8")
 
 
 @main.command(context_settings=CONTEXT)

@@ -276,3 +276,19 @@ def test_only_listed_ids_with_retry_empty(tiny_model_path, eval_set, tmp_path):
     refused = CliRunner().invoke(main, ["run", "--backend", "daemon", "--retry-empty", "2", "--dataset",
                                         str(eval_set), "--out", str(tmp_path / "d")])
     assert refused.exit_code == 2 and "only the local backend" in refused.output
+
+
+def test_empty_lists_the_answers_that_return_nothing(eval_set, tmp_path):
+    """`empty`: answers whose rows are none or all NULL, run on their database; failing SQL is not empty."""
+    ds = load(str(eval_set))
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text(json.dumps({"dataset": str(eval_set), "limit": 3}))
+    preds = [("SELECT 1 WHERE 0", False), ("SELECT NULL, NULL", True), ("SELECT nope FROM nowhere", False)]
+    (out / PREDICTIONS).write_text("".join(json.dumps({"id": e.id, "pred_sql": sql, "exec_match": ok}) + "\n"
+                                           for e, (sql, ok) in zip(ds.examples, preds)))
+    ids = tmp_path / "ids.txt"
+    r = CliRunner().invoke(main, ["empty", str(out), "--ids-out", str(ids)])
+    assert r.exit_code == 0, r.output
+    assert "2 answers return nothing; 1 of them right" in r.output
+    assert ids.read_text().split() == [ds.examples[0].id, ds.examples[1].id]
