@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Train v2's recipe (config nichelm_v2, v2's data) again with other seeds on the GPU machine, detached:
-#   train_seeds.sh SEED [SEED...]      each run in /root/seed-SEED, GGUF adapter nichelm-v2-seedSEED-lora.gguf
+# Train a recipe (config $CONFIG, default nichelm_v2; always v2's data) with given seeds on the GPU machine,
+# detached:
+#   [CONFIG=nichelm_v7] train_seeds.sh SEED [SEED...]
+#       each run in /root/seed-V-SEED (V: the config's name without "nichelm_"), GGUF adapter
+#       nichelm-V-seedSEED-lora.gguf in /root/seed-V-SEED/run/
 #   train_seeds.sh status              one line per run
 # The bf16 base is dequantized once, here, before any run starts (runs started together would race to
 # write it). Runs start side by side while the card has about 45 GiB for each (v2 peaks at 41 GiB) and
@@ -8,6 +11,8 @@
 # Needs: start.sh, join_halves.sh, and .whl copied to /root/whl. Run from the checkout's root.
 set -u
 DEQ=/root/base/dequantized
+CONFIG=${CONFIG:-nichelm_v2}
+V=${CONFIG#nichelm_}
 if [ "${1:-}" = status ]; then   # safe beside running evaluations: does not source env.sh (which recopies the code)
   for w in /root/seed-*; do
     echo "$w: $(cat $w/status 2>/dev/null) $(grep -a '^\[nichelm-train' $w/pipeline.log 2>/dev/null | tail -n 1)"
@@ -28,9 +33,10 @@ for seed in "$@"; do
     echo "seed $seed not started: $running run(s) already on a card of $total MiB"; continue
   fi
   running=$((running + 1))
-  DEQ=$DEQ WORK=/root/seed-$seed CONFIG=nichelm_v2 TRAIN_ARGS="--seed $seed" \
-    ADAPTER_NAME=nichelm-v2-seed$seed-lora DATA=/root/gpu/train/data.jsonl.gz WHEELS="/root/whl /root/gpu/whl" \
-    WATCH_S=1 OUT=/root/seed-$seed/out bash training/gpu_job.sh start > /root/seed-$seed.start.log 2>&1
+  w=/root/seed-$V-$seed
+  DEQ=$DEQ WORK=$w CONFIG=$CONFIG TRAIN_ARGS="--seed $seed" \
+    ADAPTER_NAME=nichelm-$V-seed$seed-lora DATA=/root/gpu/train/data.jsonl.gz WHEELS="/root/whl /root/gpu/whl" \
+    WATCH_S=1 OUT=$w/out bash training/gpu_job.sh start > $w.start.log 2>&1
   # (to a file, never a pipe: the detached pipeline's parent subshell keeps a pipe open until training ends)
-  tail -n 3 /root/seed-$seed.start.log
+  tail -n 3 $w.start.log
 done
