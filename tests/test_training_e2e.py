@@ -132,11 +132,20 @@ def test_non_finite_loss_stops_the_run(tiny, data, tmp_path):
     model.save_pretrained(bad)
     AutoTokenizer.from_pretrained(tiny[0]).save_pretrained(bad)
     # Every batch is non-finite: each step's gradients are dropped, and the run stops once too many were.
-    with pytest.raises(NonFiniteLoss, match="non-finite losses"):
+    with pytest.raises(NonFiniteLoss, match="non-finite losses or gradients by step 21"):
         run(_cfg(max_steps=40), data, bad, tmp_path / "out", device="cpu")
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["status"] == "non_finite_loss" and metrics["non_finite_batches"] > 20
     assert not (tmp_path / "out" / "adapter").exists()
+
+
+def test_the_non_finite_limit_grows_with_the_run():
+    from nichelm.training.train import too_many_non_finite
+
+    assert not too_many_non_finite(20, 21) and too_many_non_finite(21, 21)
+    # the two-epoch run that the fixed limit of 20 stopped: 21 dropped by step 673 is 3 %
+    assert not too_many_non_finite(21, 673) and not too_many_non_finite(53, 1060)
+    assert too_many_non_finite(54, 1060)
 
 
 @pytest.fixture(scope="module")
