@@ -11,7 +11,7 @@ import threading
 from .engine import Engine
 from .errors import NicheError
 from .schema import Schema, read_schema
-from .service import RETRY_EMPTY, Answer, SchemaCache, answer_question
+from .service import Answer, SchemaCache, answer_question, default_retry_empty
 from .sqlcheck import reads_only, validate
 from .sqlite_io import check_database_file, execute_readonly, execute_write
 
@@ -76,7 +76,8 @@ def generate_answer(engine: Engine, schema: Schema, path: str, params: dict,
     return answer_question(engine, schema, params["question"], db_path=path,
                            candidates=max(1, params["candidates"]), with_examples=params["with_examples"],
                            repair=params.get("repair", True),
-                           retry_empty=RETRY_EMPTY if retry_empty is None else max(0, retry_empty), cancel=cancel)
+                           retry_empty=default_retry_empty(engine) if retry_empty is None else max(0, retry_empty),
+                           cancel=cancel)
 
 
 def execution_for(answer: Answer, path: str, params: dict, cancel: threading.Event | None) -> dict:

@@ -98,7 +98,7 @@ METHODS: dict[str, dict[str, tuple[tuple, bool, Any]]] = {
         "candidates": (_INT, False, 1),
         "with_examples": (_BOOL, False, True),
         "repair": (_BOOL, False, True),
-        "retry_empty": (_INT, False, None),  # None: the daemon's default (service.RETRY_EMPTY)
+        "retry_empty": (_INT, False, None),  # None: the daemon's default (service.default_retry_empty)
         "execute": (_BOOL, False, False),
         "max_rows": (_INT, False, 200),
         "timeout_s": (_NUM, False, 10.0),

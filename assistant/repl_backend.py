@@ -69,7 +69,7 @@ class LocalBackend:
         return self._engine
 
     def generate(self, db: str, question: str) -> dict:
-        from .service import RETRY_EMPTY, SchemaCache, answer_question
+        from .service import SchemaCache, answer_question, default_retry_empty
 
         engine = self._load()
         schema = SchemaCache().get(db)
@@ -79,7 +79,7 @@ class LocalBackend:
         def work():
             try:
                 box["answer"] = answer_question(engine, schema, question, db_path=db, repair=True,
-                                               retry_empty=RETRY_EMPTY, cancel=cancel).to_json()
+                                               retry_empty=default_retry_empty(engine), cancel=cancel).to_json()
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
                 box["error"] = exc
 

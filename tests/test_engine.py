@@ -146,3 +146,14 @@ def test_retry_empty_samples_only_after_an_empty_result(engine, db, tmp_path):
     if execute_readonly(db, plain.sql).rows:
         again = answer_question(engine, schema, q, db_path=str(db), retry_empty=2)
         assert (again.sql, again.completion_tokens, again.repaired) == (plain.sql, plain.completion_tokens, False)
+
+
+def test_retry_on_an_empty_result_is_the_default_only_on_a_gpu(engine):
+    from types import SimpleNamespace
+
+    from nichelm.assistant.service import RETRY_EMPTY, RETRY_EMPTY_GPU, default_retry_empty
+
+    # this CPU build of llama.cpp: no layers offloaded, no retry unless asked for
+    assert engine.gpu_layers == 0 and default_retry_empty(engine) == RETRY_EMPTY == 0
+    assert default_retry_empty(SimpleNamespace(gpu_layers=-1)) == RETRY_EMPTY_GPU > 0  # all layers on a GPU
+    assert default_retry_empty(SimpleNamespace(gpu_layers=12)) == RETRY_EMPTY_GPU
