@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for
 from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
+from .null_text import null_text_problem
 from .prompt import ENUM_VALUES, EXAMPLE_VALUES
 from .repair_hints import repair_hint
 from .schema import Schema, read_schema, schema_version
 from .sqlcheck import extract_sql, reads_only, validate
 from .sqlite_io import execute_readonly, prepare_error
-
 
 REPAIR_ATTEMPTS = 3  # second tries after an answer that does not compile: one greedy, then sampled
 # Samples drawn when an answer runs but returns nothing (answer_question's retry_empty): what the daemon,
@@ -98,7 +98,9 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     the schema says about it (repair_hints.repair_hint: where a missing column really is, how a missing
     table joins), up to REPAIR_ATTEMPTS times;
     the first new answer that compiles replaces it. Nothing is executed for this: EXPLAIN compiles
-    without running.
+    without running. So does an answer that tests a column for the text 'null' where the data holds SQL
+    NULLs and never that text (null_text: always false, so never what was asked); two read-only lookups
+    on that column decide it.
 
     With *retry_empty* = n and a database, a query whose result is empty (no rows, or only NULLs) is run
     read-only and n sampled answers are drawn; when at least half of them agree on one non-empty result,
@@ -114,7 +116,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
             gens.append(engine.generate(schema_text, question, temperature=0.7, seed=1000 + i, cancel=cancel))
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
     n_candidates, first_sql = len(gens), None
-    error = _failure(sql, problems, db_path) if repair else None
+    error = _failure(sql, problems, db_path, schema) if repair else None
     hint = repair_hint(schema, sql or "", error) if error and repair_hints else None
     for attempt in range(REPAIR_ATTEMPTS if error else 0):
         # The greedy retry first; if the model repeats itself, sampled ones (a fine-tuned model tends to
@@ -125,7 +127,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         sql2, problems2 = sql_from_output(fix.text, schema)
         # A question that got a query must not get a statement that changes things (or DDL) instead.
         same_kind = reads_only(sql2) is True or (sql is not None and reads_only(sql) is not True)
-        if sql2 is not None and same_kind and _failure(sql2, problems2, db_path) is None:
+        if sql2 is not None and same_kind and _failure(sql2, problems2, db_path, schema) is None:
             first_sql, sql, problems = sql, sql2, problems2
             break
     if retry_empty > 0 and db_path and sql is not None and reads_only(sql) is True and _empty(db_path, sql):
@@ -142,14 +144,15 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
                   first_sql is not None, first_sql)
 
 
-def _failure(sql: str | None, problems: list[Problem], db_path: str | None) -> str | None:
-    """Why *sql* cannot run: SQLite's compile error on the database when there is one (the truth),
-    else the first error of the schema check; None when it is fine."""
+def _failure(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema) -> str | None:
+    """Why *sql* cannot be the answer: SQLite's compile error on the database when there is one (the
+    truth), or a test against the text 'null' that the data makes always false (null_text); without a
+    database, the first error of the schema check; None when it is fine."""
     if sql is None:
         return "the answer contained no SQL query"
     if db_path:
         try:
-            return prepare_error(db_path, sql)
+            return prepare_error(db_path, sql) or null_text_problem(db_path, sql, schema)
         except NicheError:  # the database itself is unreadable: nothing the model can repair
             return None
     return next((p.message for p in problems if p.severity == "error"), None)

@@ -4,7 +4,6 @@ import sqlite3
 import threading
 
 import pytest
-
 from nichelm.assistant.engine import Cancelled, Engine, EngineSettings
 from nichelm.assistant.errors import ModelNotFound
 from nichelm.assistant.schema import read_schema, render_schema

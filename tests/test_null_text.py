@@ -1,0 +1,57 @@
+"""A test for the text 'null' on a column that holds SQL NULLs instead: found, and sent to repair."""
+
+import sqlite3
+
+import pytest
+from nichelm.assistant.null_text import null_text_problem
+from nichelm.assistant.schema import read_schema
+from nichelm.assistant.service import _failure
+
+
+@pytest.fixture
+def shop(tmp_path):
+    path = tmp_path / "shop.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, Country TEXT);
+        INSERT INTO customers VALUES (1, 'Ann', NULL), (2, 'Bo', 'UK'), (3, 'Cy', 'null');
+        CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id),
+                             status TEXT, note TEXT);
+        INSERT INTO orders VALUES (1, 1, 'paid', NULL), (2, 2, NULL, 'gift');
+    """)
+    con.commit()
+    con.close()
+    return str(path)
+
+
+def test_equality_with_null_text_on_a_column_of_sql_nulls(shop):
+    schema = read_schema(shop)
+    for sql in ("SELECT id FROM orders WHERE status = 'null'",
+                "SELECT o.id FROM orders AS o WHERE o.status IN ('null', '')",
+                "SELECT id FROM orders WHERE 'NULL' = status",
+                'SELECT id FROM orders WHERE status = "null"',  # SQLite reads "null" as a string here
+                "SELECT id FROM orders WHERE status LIKE 'null'",
+                ("SELECT customers.name FROM customers JOIN orders ON orders.customer_id = customers.id "
+                 "WHERE orders.status = 'null'")):
+        problem = null_text_problem(shop, sql, schema)
+        assert problem and "orders.status" in problem and "IS NULL" in problem, sql
+
+
+def test_what_is_left_alone(shop):
+    schema = read_schema(shop)
+    for sql in ("SELECT id FROM orders WHERE status IS NULL",
+                "SELECT id FROM orders WHERE status != 'null'",  # keeps what IS NOT NULL keeps
+                "SELECT name FROM customers WHERE country = 'null'",  # this column does hold the text
+                "SELECT id FROM orders WHERE note = 'gift'",
+                "SELECT id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE name = 'null'",
+                "SELECT nonsense FROM"):
+        assert null_text_problem(shop, sql, schema) is None, sql
+
+
+def test_repair_treats_it_as_a_failure_only_with_a_database(shop):
+    schema = read_schema(shop)
+    sql = "SELECT id FROM orders WHERE status = 'null'"
+    assert "IS NULL" in _failure(sql, [], shop, schema)
+    assert _failure("SELECT id FROM orders WHERE status IS NULL", [], shop, schema) is None
+    assert _failure(sql, [], None, schema) is None  # no data to look at: the query itself is valid
+    assert "no such column" in _failure("SELECT nope FROM orders", [], shop, schema)  # SQLite's error first
