@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for
 from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
-from .null_text import null_text_problem
+from .literal_checks import always_false_literal
 from .prompt import ENUM_VALUES, EXAMPLE_VALUES
 from .repair_hints import repair_hint
 from .schema import Schema, read_schema, schema_version
@@ -98,9 +98,9 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     the schema says about it (repair_hints.repair_hint: where a missing column really is, how a missing
     table joins), up to REPAIR_ATTEMPTS times;
     the first new answer that compiles replaces it. Nothing is executed for this: EXPLAIN compiles
-    without running. So does an answer that tests a column for the text 'null' where the data holds SQL
-    NULLs and never that text (null_text: always false, so never what was asked); two read-only lookups
-    on that column decide it.
+    without running. So does an answer whose test against a text the data makes always false
+    (literal_checks: the text 'null' on a column of SQL NULLs, a value in the wrong letter case); a few
+    read-only lookups on the compared column decide it.
 
     With *retry_empty* = n and a database, a query whose result is empty (no rows, or only NULLs) is run
     read-only and n sampled answers are drawn; when at least half of them agree on one non-empty result,
@@ -146,13 +146,13 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
 
 def _failure(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema) -> str | None:
     """Why *sql* cannot be the answer: SQLite's compile error on the database when there is one (the
-    truth), or a test against the text 'null' that the data makes always false (null_text); without a
+    truth), or a test against a text that the data makes always false (literal_checks); without a
     database, the first error of the schema check; None when it is fine."""
     if sql is None:
         return "the answer contained no SQL query"
     if db_path:
         try:
-            return prepare_error(db_path, sql) or null_text_problem(db_path, sql, schema)
+            return prepare_error(db_path, sql) or always_false_literal(db_path, sql, schema)
         except NicheError:  # the database itself is unreadable: nothing the model can repair
             return None
     return next((p.message for p in problems if p.severity == "error"), None)
