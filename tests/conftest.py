@@ -4,6 +4,7 @@ and NICHELM_HOME pointed at a per-test directory."""
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,20 @@ def nichelm_home(tmp_path, monkeypatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("NICHELM_HOME", str(home))
     return home
+
+
+def write_sqlite(path: Path, script: str) -> Path:
+    """A real SQLite file at *path* made by *script* (CREATE/INSERT statements)."""
+    con = sqlite3.connect(path)
+    try:
+        con.executescript(script)
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture
+def sqlite_file():
+    """write_sqlite, for tests that build their own small database."""
+    return write_sqlite

@@ -1,7 +1,5 @@
 """Text tests that the data makes always false: found on a real SQLite file, and sent to repair."""
 
-import sqlite3
-
 import pytest
 from nichelm.assistant.literal_checks import always_false_literal
 from nichelm.assistant.schema import read_schema
@@ -9,19 +7,14 @@ from nichelm.assistant.service import _failure
 
 
 @pytest.fixture
-def shop(tmp_path):
-    path = tmp_path / "shop.sqlite"
-    con = sqlite3.connect(path)
-    con.executescript("""
+def shop(tmp_path, sqlite_file):
+    return str(sqlite_file(tmp_path / "shop.sqlite", """
         CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, Country TEXT);
         INSERT INTO customers VALUES (1, 'Ann', NULL), (2, 'Bo', 'UK'), (3, 'Cy', 'null'), (4, 'O''Neil', 'IE');
         CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id),
                              status TEXT, note TEXT);
         INSERT INTO orders VALUES (1, 1, 'paid', NULL), (2, 2, NULL, 'gift'), (3, 4, 'Shipped', NULL);
-    """)
-    con.commit()
-    con.close()
-    return str(path)
+    """))
 
 
 def test_the_text_null_on_a_column_of_sql_nulls(shop):

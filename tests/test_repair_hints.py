@@ -11,10 +11,8 @@ from nichelm.assistant.schema import read_schema
 
 
 @pytest.fixture
-def library(tmp_path):
-    db = tmp_path / "library.sqlite"
-    con = sqlite3.connect(db)
-    con.executescript("""
+def library(tmp_path, sqlite_file):
+    return sqlite_file(tmp_path / "library.sqlite", """
         CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT, country TEXT);
         CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT, author_id INTEGER REFERENCES authors(id));
         CREATE TABLE members (id INTEGER PRIMARY KEY, name TEXT, joined TEXT);
@@ -22,8 +20,6 @@ def library(tmp_path):
                             member_id INTEGER REFERENCES members(id), loaned_on TEXT);
         CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);
     """)
-    con.close()
-    return db
 
 
 def sqlite_error(db, sql: str) -> str:
