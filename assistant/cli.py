@@ -173,6 +173,10 @@ def _print_answer(answer: dict) -> None:
     sql = answer.get("sql")
     if sql:
         click.secho(sql, fg="cyan")
+        if answer.get("repaired"):
+            from .render import replaced_note
+
+            click.secho(replaced_note(answer).strip(), dim=True, err=True)
     else:
         click.echo("(the model gave no SQL)", err=True)
         click.echo(answer.get("raw", ""), err=True)

@@ -91,6 +91,17 @@ def result_table(columns: list[str], rows: list, *, max_rows: int = 50, truncate
     return "\n".join(lines)
 
 
+def replaced_note(answer: dict) -> str:
+    """" (first answer replaced: why)" for an answer (the daemon's JSON) whose first SQL was replaced, else "".
+
+    >>> replaced_note({"repaired": True, "replaced_because": "no such column: x"})
+    ' (first answer replaced: no such column: x)'
+    """
+    if not answer.get("repaired"):
+        return ""
+    return f" (first answer replaced: {answer.get('replaced_because') or 'it could not be used'})"
+
+
 def highlight_sql(sql: str, colour: bool) -> str:
     """*sql* with ANSI colours from pygments' SqlLexer when *colour* is on."""
     if not colour:

@@ -51,6 +51,7 @@ class Answer:
     # samples agreed on another (retry_empty)
     repaired: bool = False
     first_sql: str | None = None  # the replaced first attempt
+    replaced_because: str | None = None  # why it was replaced, in words for the user
 
     def to_json(self) -> dict:
         return {"question": self.question, "sql": self.sql, "raw": self.raw,
@@ -58,7 +59,7 @@ class Answer:
                 "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
                 "cached_tokens": self.cached_tokens, "schema_version": self.schema_version,
                 "candidates": self.candidates, "agreement": self.agreement, "repaired": self.repaired,
-                "first_sql": self.first_sql}
+                "first_sql": self.first_sql, "replaced_because": self.replaced_because}
 
 
 class SchemaCache:
@@ -115,7 +116,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         for i in range(candidates - 1):
             gens.append(engine.generate(schema_text, question, temperature=0.7, seed=1000 + i, cancel=cancel))
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
-    n_candidates, first_sql = len(gens), None
+    n_candidates, first_sql, because = len(gens), None, None
     error = _failure(sql, problems, db_path, schema) if repair else None
     hint = repair_hint(schema, sql or "", error) if error and repair_hints else None
     for attempt in range(REPAIR_ATTEMPTS if error else 0):
@@ -128,7 +129,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         # A question that got a query must not get a statement that changes things (or DDL) instead.
         same_kind = reads_only(sql2) is True or (sql is not None and reads_only(sql) is not True)
         if sql2 is not None and same_kind and _failure(sql2, problems2, db_path, schema) is None:
-            first_sql, sql, problems = sql, sql2, problems2
+            first_sql, sql, problems, because = sql, sql2, problems2, error
             break
     if retry_empty > 0 and db_path and sql is not None and reads_only(sql) is True and _empty(db_path, sql):
         samples = [engine.generate(schema_text, question, temperature=0.7, seed=3000 + i, cancel=cancel)
@@ -137,11 +138,13 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         other = _agreed_non_empty(samples, schema, db_path, need=(retry_empty + 1) // 2)
         if other is not None:
             first_sql, (sql, problems) = (first_sql if first_sql is not None else sql), other
+            empty = f"its result was empty, and most of {retry_empty} sampled answers agreed on rows"
+            because = f"{because}; then {empty}" if because else empty
     total = sum(g.latency_s for g in gens)
     return Answer(question, sql, gen.text, problems, total, gen.prompt_tokens,
                   sum(g.completion_tokens for g in gens), gen.cached_tokens,
                   schema.version.key if schema.version else "", n_candidates, agreement,
-                  first_sql is not None, first_sql)
+                  first_sql is not None, first_sql, because)
 
 
 def _failure(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema) -> str | None:

@@ -93,8 +93,9 @@ def test_repair_asks_again_only_when_sqlite_cannot_compile(engine, db, tmp_path)
     assert tried.completion_tokens > plain.completion_tokens  # a second generation happened
     if tried.repaired:  # replaced only by SQL that compiles there
         assert tried.first_sql and tried.sql and "animals" in tried.sql.lower()
+        assert "no such table" in tried.replaced_because  # SQLite's own reason, for the user
     else:
-        assert tried.sql == plain.sql and tried.first_sql is None
+        assert tried.sql == plain.sql and tried.first_sql is None and tried.replaced_because is None
     # on the right database a compiling first answer is left alone
     if plain.sql:
         from nichelm.assistant.sqlite_io import prepare_error

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from nichelm.assistant.render import cell_text, result_table
+from nichelm.assistant.render import cell_text, replaced_note, result_table
 from nichelm.assistant.repl_input import classify, input_complete, question_text, split_statements
 
 
@@ -75,6 +75,13 @@ def test_result_table_truncated_fetch_and_wide_cells():
     assert lines[4] == "(1+ rows)"
     assert result_table([], []) == "(no result columns)"
     assert result_table(["a"], []).splitlines()[-1] == "(0 rows)"
+
+
+def test_replaced_note_says_why():
+    assert replaced_note({"repaired": False, "replaced_because": None}) == ""
+    assert replaced_note({"repaired": True, "replaced_because": "no such column: x"}) == \
+        " (first answer replaced: no such column: x)"
+    assert replaced_note({"repaired": True}) == " (first answer replaced: it could not be used)"  # older daemon
 
 
 @pytest.mark.parametrize("value, shown", [
