@@ -43,7 +43,7 @@ class DaemonBackend:
                           r.get("completion_tokens", 0), 0.0, None,
                           {"generation_s": r.get("latency_s"), "queue_s": r.get("queue_s"),
                            "cached_tokens": r.get("cached_tokens", 0), "repaired": r.get("repaired", False),
-                           "first_sql": r.get("first_sql")})
+                           "first_sql": r.get("first_sql"), "replaced_because": r.get("replaced_because")})
 
     def info(self) -> dict:
         info: dict = {"backend": "daemon", "socket": str(self.socket or "default"), "candidates": self.candidates,

@@ -51,7 +51,7 @@ class LocalBackend:
         return Prediction(a.raw, a.sql, time.monotonic() - start, a.prompt_tokens, a.completion_tokens, 0.0,
                           None, {"generation_s": round(a.latency_s, 4), "cached_tokens": a.cached_tokens,
                                  "candidates": a.candidates, "agreement": a.agreement, "repaired": a.repaired,
-                                 "first_sql": a.first_sql})
+                                 "first_sql": a.first_sql, "replaced_because": a.replaced_because})
 
     def info(self) -> dict:
         info = {"backend": "local", "candidates": self.candidates, "examples": self.prompts.schemas.examples,
