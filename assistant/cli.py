@@ -120,7 +120,8 @@ def _wait_started(sock, proc, timeout: float = 600.0) -> dict:
               help="When SQLite cannot compile the answer, give the model its error and ask again (up to 3 times).")
 @click.option("--retry-empty", type=int, default=None,
               help="When the answer's result is empty, sample N more answers and take a non-empty result at "
-                   "least half agree on (default: 4 where the model runs on a GPU, 0 = off on the CPU).")
+                   "least half agree on; when repair found nothing that compiles, take the result most samples "
+                   "share (default: 4 where the model runs on a GPU, 0 = off on the CPU).")
 @click.option("--model", envvar="NICHELM_MODEL", default=None,
               help="Model for --local, or for a daemon this command starts [env NICHELM_MODEL]; "
                    "a running daemon keeps its own model.")

@@ -1,6 +1,6 @@
 """Tests against a text value that the data makes always false, found after an answer compiles.
 
-Two kinds, each a sign that the query cannot mean what was asked:
+Three kinds, each a sign that the query cannot mean what was asked:
 
 - **The text 'null' for a missing value.** Some Spider training databases store the text 'null' where
   others hold SQL NULLs, and a model trained on them learns to write `country = 'null'` for "has no
@@ -8,13 +8,21 @@ Two kinds, each a sign that the query cannot mean what was asked:
   (`country != 'null'` is left alone: on such a column it keeps exactly the rows IS NOT NULL keeps.)
 - **A value in the wrong case.** `Airline = 'Jetblue Airways'` where the column holds 'JetBlue Airways':
   SQLite's = compares text case-sensitively, so no row matches, while one does ignoring case.
+- **A value of another column.** `products.name = 'Camping'` where no product is called that and
+  'Camping' is a category's name: the question named a value the query looks for in the wrong place.
+  Columns linked to the compared one by a declared foreign key are not counted (a code the referenced
+  table knows but no row of this one uses is a fair empty answer), and the search stops after
+  `ELSEWHERE_BUDGET_S` seconds on a large database.
 
 `always_false_literal` says which, in words a repair turn can act on. It reads the data through
-read-only lookups on the compared column only, and only for string literals an answer compares with by
-=, IN or LIKE 'null'; a lookup that fails or runs out of time counts as no finding.
+read-only lookups (the compared column, and other columns only once no row matches), and only for string
+literals an answer compares with by =, IN or LIKE 'null'; a lookup that fails or runs out of time counts as
+no finding.
 """
 
 from __future__ import annotations
+
+import time
 
 from sqlglot import exp
 
@@ -25,6 +33,7 @@ from .sqlite_io import execute_readonly
 
 LOOKUP_TIMEOUT_S = 2.0  # each lookup scans the compared column at most once
 MAX_SUGGESTIONS = 3
+ELSEWHERE_BUDGET_S = 3.0  # all the lookups of other columns for one value together
 
 
 def always_false_literal(db_path: str, sql: str, schema: Schema) -> str | None:
@@ -33,8 +42,8 @@ def always_false_literal(db_path: str, sql: str, schema: Schema) -> str | None:
     if tree is None:
         return None
     for table, column, value in _text_tests(tree, schema):
-        problem = _null_text(db_path, table, column) if value is None else _wrong_case(db_path, table, column,
-                                                                                       value)
+        problem = _null_text(db_path, table, column) if value is None else _absent(db_path, schema, table, column,
+                                                                                   value)
         if problem:
             return problem
     return None
@@ -49,11 +58,17 @@ def _null_text(db_path: str, table: str, column: str) -> str | None:
     return None
 
 
-def _wrong_case(db_path: str, table: str, column: str, value: str) -> str | None:
-    text = _quote(value)
-    exact = _lookup(db_path, f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" = {text})')
+def _absent(db_path: str, schema: Schema, table: str, column: str, value: str) -> str | None:
+    """Why no row of *table* has *column* = *value* looks like a mistake: the value is there in another
+    letter case, or it is a value of another column; None when a row has it, or neither."""
+    exact = _lookup(db_path, f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" = {_quote(value)})')
     if not exact or exact[0][0]:
         return None
+    return _wrong_case(db_path, table, column, value) or _held_elsewhere(db_path, schema, table, column, value)
+
+
+def _wrong_case(db_path: str, table: str, column: str, value: str) -> str | None:
+    text = _quote(value)
     near = _lookup(db_path, f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" <> {text} AND '
                             f'lower("{column}") = lower({text}) LIMIT {MAX_SUGGESTIONS}')
     if not near:
@@ -61,6 +76,46 @@ def _wrong_case(db_path: str, table: str, column: str, value: str) -> str | None
     names = ", ".join(_quote(r[0]) for r in near)
     return (f"no row of {table} has {column} = {_quote(value)}, but {names} differs only in letter case "
             f"(= compares text case-sensitively): use the value as the data spells it")
+
+
+def _held_elsewhere(db_path: str, schema: Schema, table: str, column: str, value: str) -> str | None:
+    text, holders, deadline = _quote(value), [], time.monotonic() + ELSEWHERE_BUDGET_S
+    for other, columns in _other_text_columns(schema, table, column):
+        if time.monotonic() > deadline or len(holders) >= MAX_SUGGESTIONS:
+            break
+        found = _lookup(db_path, "SELECT " + ", ".join(
+            f'EXISTS (SELECT 1 FROM "{other}" WHERE "{c}" = {text})' for c in columns))
+        holders += [f"{other}.{c}" for c, hit in zip(columns, found[0] if found else ()) if hit]
+    if not holders:
+        return None
+    return (f"no row of {table} has {column} = {text}, but {text} is a value of "
+            f"{', '.join(holders[:MAX_SUGGESTIONS])}: compare that column with it instead (joining its table "
+            f"if the query does not have it yet)")
+
+
+def _other_text_columns(schema: Schema, table: str, column: str) -> list[tuple[str, list[str]]]:
+    """Per table, the columns that can hold text (SQLite's text affinity, or no declared type) other than
+    *table*.*column* and the columns a foreign key links it with; the compared table first."""
+    pairs = [{(t.name.lower(), mine.lower()), (fk.ref_table.lower(), theirs.lower())}
+             for t in schema.tables for fk in t.foreign_keys for mine, theirs in zip(fk.columns, fk.ref_columns)]
+    linked, grown = {(table.lower(), column.lower())}, True
+    while grown:  # every column a chain of foreign keys links with this one
+        grown = False
+        for pair in pairs:
+            if pair & linked and not pair <= linked:
+                linked |= pair
+                grown = True
+    out = []
+    for t in sorted(schema.tables, key=lambda t: t.name.lower() != table.lower()):
+        columns = [c.name for c in t.columns if (t.name.lower(), c.name.lower()) not in linked and _texty(c.type)]
+        if columns:
+            out.append((t.name, columns))
+    return out
+
+
+def _texty(declared: str) -> bool:
+    kind = declared.upper()
+    return not kind.strip() or any(word in kind for word in ("CHAR", "CLOB", "TEXT"))
 
 
 def _lookup(db_path: str, sql: str) -> list | None:

@@ -20,11 +20,11 @@ from .sqlcheck import extract_sql, reads_only, validate
 from .sqlite_io import execute_readonly, prepare_error
 
 REPAIR_ATTEMPTS = 3  # second tries after an answer that does not compile: one greedy, then sampled
-# Samples drawn when an answer runs but returns nothing (answer_question's retry_empty): what the daemon,
-# the REPL and `nichelm ask` use unless told otherwise (default_retry_empty). On a GPU, v6 with 4 samples
-# gained 5 / lost 0 e-commerce questions and 6 / 5 on Spider dev (README, "Retry on an empty result"), for
-# four short generations more on an empty answer only. On the CPU it is off: there the same four cost about
-# 10 s per empty answer on 2 cores.
+# Samples drawn when an answer runs but returns nothing, or fails after repair (answer_question's
+# retry_empty): what the daemon, the REPL and `nichelm ask` use unless told otherwise (default_retry_empty).
+# On a GPU, v6 with 4 samples after an empty result gained 5 / lost 0 e-commerce questions and 6 / 5 on Spider
+# dev (README, "Retry on an empty result"), for four short generations more on such answers only. On the CPU
+# it is off: there the same four cost about 10 s per answer on 2 cores.
 RETRY_EMPTY = 0
 RETRY_EMPTY_GPU = 4
 
@@ -47,8 +47,8 @@ class Answer:
     schema_version: str = ""
     candidates: int = 1
     agreement: int = 1
-    # a later attempt replaced the first SQL: it failed to compile (repair), or its result was empty and the
-    # samples agreed on another (retry_empty)
+    # a later attempt replaced the first SQL: it failed to compile or a literal check (repair), or its result
+    # was empty and the samples agreed on another, or no repair passed and a sample did (retry_empty)
     repaired: bool = False
     first_sql: str | None = None  # the replaced first attempt
     replaced_because: str | None = None  # why it was replaced, in words for the user
@@ -103,10 +103,11 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     (literal_checks: the text 'null' on a column of SQL NULLs, a value in the wrong letter case); a few
     read-only lookups on the compared column decide it.
 
-    With *retry_empty* = n and a database, a query whose result is empty (no rows, or only NULLs) is run
-    read-only and n sampled answers are drawn; when at least half of them agree on one non-empty result,
-    the first of those replaces it (an empty result that the samples confirm, or that they scatter away
-    from, stays)."""
+    With *retry_empty* = n and a database, n sampled answers are drawn when the answer has no usable
+    result: it is empty (no rows, or only NULLs, run read-only), or repair found nothing that compiles and
+    passes the checks. An empty result is replaced by the first sample of a non-empty result at least half
+    of them agree on (an empty result that the samples confirm, or that they scatter away from, stays); a
+    failed answer by the first sample of the result most of them share, if any sample runs at all."""
     if with_examples is None:
         with_examples = bool(schema.examples)
     schema_text = schema_text_for(schema, question, budget_tokens, with_examples=with_examples)
@@ -131,15 +132,21 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         if sql2 is not None and same_kind and _failure(sql2, problems2, db_path, schema) is None:
             first_sql, sql, problems, because = sql, sql2, problems2, error
             break
-    if retry_empty > 0 and db_path and sql is not None and reads_only(sql) is True and _empty(db_path, sql):
+    failed = error is not None and first_sql is None  # no repair compiled and passed the checks
+    if retry_empty > 0 and db_path and (failed or sql is not None and reads_only(sql) is True and _empty(db_path, sql)):
         samples = [engine.generate(schema_text, question, temperature=0.7, seed=3000 + i, cancel=cancel)
                    for i in range(retry_empty)]
         gens.extend(samples)
-        other = _agreed_non_empty(samples, schema, db_path, need=(retry_empty + 1) // 2)
+        # After a failure any usable sample beats the error; an empty result needs most samples to agree.
+        other = _agreed_sample(samples, schema, db_path, need=1 if failed else (retry_empty + 1) // 2,
+                               allow_empty=failed)
         if other is not None:
             first_sql, (sql, problems) = (first_sql if first_sql is not None else sql), other
-            empty = f"its result was empty, and most of {retry_empty} sampled answers agreed on rows"
-            because = f"{because}; then {empty}" if because else empty
+            if failed:
+                because = f"{error}; no repair passed, so {retry_empty} answers were sampled afresh"
+            else:
+                empty = f"its result was empty, and most of {retry_empty} sampled answers agreed on rows"
+                because = f"{because}; then {empty}" if because else empty
     total = sum(g.latency_s for g in gens)
     return Answer(question, sql, gen.text, problems, total, gen.prompt_tokens,
                   sum(g.completion_tokens for g in gens), gen.cached_tokens,
@@ -204,13 +211,17 @@ def _most_agreed(keys: list) -> tuple[int | None, int]:
     return next(i for i, k in enumerate(keys) if k is not None and votes[k] == best), best
 
 
-def _agreed_non_empty(gens: list[Generation], schema: Schema, db_path: str, need: int):
-    """(sql, problems) of the first answer in *gens* whose non-empty result at least *need* of them share."""
+def _agreed_sample(gens: list[Generation], schema: Schema, db_path: str, need: int, allow_empty: bool):
+    """(sql, problems) of the first answer in *gens* whose result at least *need* of them share. Only
+    queries that run read-only and pass the literal checks have a result; an empty one (is_nothing) counts
+    only with *allow_empty*."""
     parsed = [sql_from_output(g.text, schema) for g in gens]
     keys = []
     for sql, problems in parsed:
         rows = _rows(db_path, sql, problems) if sql is not None and reads_only(sql) is True else None
-        keys.append(None if rows is None or is_nothing(rows) else _result_key(rows))
+        usable = (rows is not None and (allow_empty or not is_nothing(rows))
+                  and not always_false_literal(db_path, sql, schema))
+        keys.append(_result_key(rows) if usable else None)
     i, count = _most_agreed(keys)
     return parsed[i] if i is not None and count >= need else None
 

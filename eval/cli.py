@@ -84,7 +84,8 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
               help="local: with --repair, send SQLite's error alone, without what the schema says about it.")
 @click.option("--retry-empty", type=int, default=0, show_default=True,
               help="local: when an answer's result is empty, draw N sampled answers and take the non-empty "
-                   "result that at least half of them agree on.")
+                   "result that at least half of them agree on; when repair found nothing that compiles, the "
+                   "result most of them share.")
 @click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
 @click.option("--limit", type=int, help="Only the first N questions of the dataset (in file order).")
 @click.option("--only-invalid-in", "invalid_in", type=click.Path(exists=True, file_okay=False),

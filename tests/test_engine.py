@@ -96,6 +96,15 @@ def test_repair_asks_again_only_when_sqlite_cannot_compile(engine, db, tmp_path)
         assert "no such table" in tried.replaced_because  # SQLite's own reason, for the user
     else:
         assert tried.sql == plain.sql and tried.first_sql is None and tried.replaced_because is None
+        # with retry_empty, a failed repair draws fresh samples; one replaces it only if it compiles there
+        from nichelm.assistant.sqlite_io import prepare_error
+
+        sampled = answer_question(engine, schema, q, db_path=str(other), repair=True, retry_empty=2)
+        assert sampled.completion_tokens > tried.completion_tokens
+        if sampled.repaired:
+            assert prepare_error(other, sampled.sql) is None and "sampled afresh" in sampled.replaced_because
+        else:
+            assert sampled.sql == tried.sql
     # on the right database a compiling first answer is left alone
     if plain.sql:
         from nichelm.assistant.sqlite_io import prepare_error
@@ -107,7 +116,7 @@ def test_repair_asks_again_only_when_sqlite_cannot_compile(engine, db, tmp_path)
 
 def test_retry_empty_takes_only_a_result_most_samples_agree_on(db):
     from nichelm.assistant.engine import Generation
-    from nichelm.assistant.service import _agreed_non_empty, _empty
+    from nichelm.assistant.service import _agreed_sample, _empty
 
     schema = SchemaCache().get(str(db))
     assert _empty(str(db), "SELECT name FROM pets WHERE species = 'bird'")
@@ -120,13 +129,31 @@ def test_retry_empty_takes_only_a_result_most_samples_agree_on(db):
 
     dogs, cats = "SELECT name FROM pets WHERE species = 'dog'", "SELECT name FROM pets WHERE species = 'cat'"
     # three of four agree on Rex: the first of those three wins
-    picked = _agreed_non_empty(gens(cats, "SELECT name FROM pets WHERE id = 1", dogs,
-                                    "SELECT name FROM pets WHERE age < 4"), schema, str(db), need=2)
+    picked = _agreed_sample(gens(cats, "SELECT name FROM pets WHERE id = 1", dogs,
+                                 "SELECT name FROM pets WHERE age < 4"), schema, str(db), need=2, allow_empty=False)
     assert picked is not None and picked[0] == "SELECT name FROM pets WHERE id = 1"
     # scattered samples, empty ones, failing ones and writes do not replace anything
-    assert _agreed_non_empty(gens(cats, dogs, "SELECT nope FROM pets", "DELETE FROM pets"), schema, str(db),
-                             need=2) is None
-    assert _agreed_non_empty(gens("SELECT name FROM pets WHERE age > 9",) * 4, schema, str(db), need=2) is None
+    assert _agreed_sample(gens(cats, dogs, "SELECT nope FROM pets", "DELETE FROM pets"), schema, str(db),
+                          need=2, allow_empty=False) is None
+    nothing = gens("SELECT name FROM pets WHERE age > 9",) * 4
+    assert _agreed_sample(nothing, schema, str(db), need=2, allow_empty=False) is None
+
+
+def test_after_a_failed_repair_any_usable_sample_beats_the_error(db):
+    from nichelm.assistant.engine import Generation
+    from nichelm.assistant.service import _agreed_sample
+
+    schema = SchemaCache().get(str(db))
+
+    def pick(*sqls):
+        found = _agreed_sample([Generation(s, 0, 0, 0.0) for s in sqls], schema, str(db), need=1, allow_empty=True)
+        return found and found[0]
+
+    dogs = "SELECT name FROM pets WHERE species = 'dog'"
+    assert pick("SELECT nope FROM pets", "SELECT name FROM pets WHERE age > 9") == \
+        "SELECT name FROM pets WHERE age > 9"  # an empty result is still a result
+    assert pick("SELECT name FROM pets WHERE species = 'Dog'", dogs) == dogs  # a literal check finding is not
+    assert pick("SELECT nope FROM pets", "DELETE FROM pets") is None
 
 
 def test_retry_empty_samples_only_after_an_empty_result(engine, db, tmp_path):

@@ -59,3 +59,36 @@ def test_repair_treats_it_as_a_failure_only_with_a_database(shop):
     assert _failure("SELECT id FROM orders WHERE status IS NULL", [], shop, schema) is None
     assert _failure(sql, [], None, schema) is None  # no data to look at: the query itself is valid
     assert "no such column" in _failure("SELECT nope FROM orders", [], shop, schema)  # SQLite's error first
+
+
+@pytest.fixture
+def store(tmp_path, sqlite_file):
+    return str(sqlite_file(tmp_path / "store.sqlite", """
+        CREATE TABLE categories (id INTEGER PRIMARY KEY, name TEXT, parent_id INTEGER REFERENCES categories(id));
+        INSERT INTO categories VALUES (1, 'Outdoors', NULL), (2, 'Camping', 1);
+        CREATE TABLE products (id INTEGER PRIMARY KEY, name VARCHAR(40), category_id INTEGER REFERENCES categories(id),
+                               code CHAR(3));
+        INSERT INTO products VALUES (1, 'Tent', 2, 'TNT'), (2, 'Stove', 2, 'STV');
+        CREATE TABLE stock (product_code CHAR(3) REFERENCES products(code), qty INTEGER, site);
+        INSERT INTO stock VALUES ('TNT', 4, 'North');
+    """))
+
+
+def test_a_value_of_another_column(store):
+    schema = read_schema(store)
+    problem = always_false_literal(store, "SELECT name FROM products WHERE name = 'Camping'", schema)
+    assert problem == ("no row of products has name = 'Camping', but 'Camping' is a value of categories.name: "
+                       "compare that column with it instead (joining its table if the query does not have it yet)")
+    # an INTEGER column compared with a text: the text is still looked for elsewhere; untyped columns count
+    problem = always_false_literal(store, "SELECT name FROM products p WHERE p.category_id = 'North'", schema)
+    assert problem and "stock.site" in problem
+    assert "categories.name" in _failure("SELECT id FROM products WHERE name = 'Camping'", [], store, schema)
+
+
+def test_values_elsewhere_that_are_fair_empty_answers(store):
+    schema = read_schema(store)
+    for sql in ("SELECT qty FROM stock WHERE product_code = 'STV'",  # a code its foreign key allows: none in stock
+                "SELECT name FROM products WHERE name = 'Kayak'",  # nowhere at all
+                "SELECT name FROM products WHERE name = 'Tent'",  # there
+                "SELECT name FROM products WHERE name LIKE 'Camping'"):  # LIKE is left alone
+        assert always_false_literal(store, sql, schema) is None, sql
