@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for
 from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
+from .group_checks import ungrouped_column
 from .literal_checks import always_false_literal
 from .prompt import ENUM_VALUES, EXAMPLE_VALUES
 from .repair_hints import repair_hint
@@ -100,8 +101,9 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     table joins), up to REPAIR_ATTEMPTS times;
     the first new answer that compiles replaces it. Nothing is executed for this: EXPLAIN compiles
     without running. So does an answer whose test against a text the data makes always false
-    (literal_checks: the text 'null' on a column of SQL NULLs, a value in the wrong letter case); a few
-    read-only lookups on the compared column decide it.
+    (literal_checks: the text 'null' on a column of SQL NULLs, a value in the wrong letter case, a value
+    of another column; a few read-only lookups decide it), and a grouped query that returns a column from
+    an arbitrary row of each group (group_checks, from the query and the schema alone).
 
     With *retry_empty* = n and a database, n sampled answers are drawn when the answer has no usable
     result: it is empty (no rows, or only NULLs, run read-only), or repair found nothing that compiles and
@@ -156,13 +158,15 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
 
 def _failure(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema) -> str | None:
     """Why *sql* cannot be the answer: SQLite's compile error on the database when there is one (the
-    truth), or a test against a text that the data makes always false (literal_checks); without a
-    database, the first error of the schema check; None when it is fine."""
+    truth), a test against a text that the data makes always false (literal_checks), or a column a
+    grouped query takes from an arbitrary row (group_checks); without a database, the first error of the
+    schema check; None when it is fine."""
     if sql is None:
         return "the answer contained no SQL query"
     if db_path:
         try:
-            return prepare_error(db_path, sql) or always_false_literal(db_path, sql, schema)
+            return (prepare_error(db_path, sql) or always_false_literal(db_path, sql, schema)
+                    or ungrouped_column(sql, schema))
         except NicheError:  # the database itself is unreadable: nothing the model can repair
             return None
     return next((p.message for p in problems if p.severity == "error"), None)
