@@ -22,7 +22,8 @@ def _build_data(a) -> int:
 
     opts = DataOptions(spider_dir=a.spider_dir, max_seq_len=a.max_seq_len, seed=a.seed,
                        val_fraction=a.val_fraction, example_values=a.example_values, augment=a.augment,
-                       sql_style=a.sql_style, enum_values=a.enum_values)
+                       sql_style=a.sql_style, enum_values=a.enum_values, hierarchies=a.hierarchies,
+                       hierarchy_dir=a.hierarchy_dir)
     tok = None
     if a.tokenizer:
         tok = load_tokenizer(resolve_base(a.tokenizer, a.gguf_file))
@@ -133,6 +134,11 @@ def parser() -> argparse.ArgumentParser:
                    help="example values per text column in the schema (the prompt format's default)")
     b.add_argument("--augment", type=int, default=0, metavar="N",
                    help="add N generated SQLite-idiom pairs (see `augment`); 0 = Spider only")
+    b.add_argument("--hierarchies", type=int, default=0, metavar="N",
+                   help="add N generated pairs over parent/child hierarchies, on databases of our own "
+                        "(training/hierarchy_data.py); 0 = none")
+    b.add_argument("--hierarchy-dir", default=None, metavar="DIR",
+                   help="keep the hierarchy databases in DIR (default: a temporary directory)")
     _enum_arg(b)
     _style_arg(b)
     b.set_defaults(func=_build_data)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from nichelm.assistant.context import DEFAULT_SCHEMA_BUDGET, schema_text_for
 from nichelm.assistant.prompt import ENUM_VALUES, normalise_answer, prompt_version, training_messages
+from nichelm.assistant.schema import Schema
 
 from . import spider_data
 from .denylist import ECOMMERCE_DENYLIST, assert_not_denylisted
@@ -43,14 +44,16 @@ class DataOptions:
     augment: int = 0  # generated SQLite-idiom pairs to add (training/augment.py); 0 = none
     sql_style: str = "qualified"  # answers rewritten by training/sql_style.py ("spider": gold SQL as is)
     enum_values: int = ENUM_VALUES  # category value lists in the schema text (prompt v2); 0 = prompt v1
+    hierarchies: int = 0  # generated parent/child pairs to add (training/hierarchy_data.py); 0 = none
+    hierarchy_dir: str | None = None  # where their databases are written (default: a temporary directory)
 
     def __post_init__(self):
         if self.max_seq_len < 64:
             raise ValueError(f"max_seq_len {self.max_seq_len} is too small (at least 64)")
         if not 0.0 <= self.val_fraction < 0.5:
             raise ValueError(f"val_fraction must be in [0, 0.5), got {self.val_fraction}")
-        if self.example_values < 0 or self.enum_values < 0:
-            raise ValueError("example_values and enum_values must be >= 0")
+        if self.example_values < 0 or self.enum_values < 0 or self.hierarchies < 0:
+            raise ValueError("example_values, enum_values and hierarchies must be >= 0")
         if self.sql_style not in STYLES:
             raise ValueError(f"sql_style must be one of {', '.join(STYLES)}, got {self.sql_style!r}")
 
@@ -62,6 +65,7 @@ class BuildReport:
     duplicates: int = 0
     too_long: int = 0
     augmented: int = 0  # generated pairs added (before the length filter)
+    hierarchies: int = 0  # generated hierarchy pairs added (before the length filter), all in train
     sql_style: dict = field(default_factory=dict)  # restyle outcomes (training/sql_style.py) -> count
     train: int = 0
     val: int = 0
@@ -88,6 +92,13 @@ def prompt_messages(db_id: str, question: str, answer: str, opts: DataOptions) -
     question gets exactly the schema text it would get at inference time."""
     schema = spider_data.schema_for(db_id, opts.spider_dir, examples=opts.example_values,
                                     enum_values=opts.enum_values)
+    return schema_messages(schema, question, answer, opts)
+
+
+def schema_messages(schema: Schema, question: str, answer: str, opts: DataOptions) -> list[dict]:
+    """The training messages for one question on *schema* (read with *opts*' example settings): the one
+    place that turns a schema into a prompt, shared by Spider and the generated databases
+    (training/hierarchy_data.py)."""
     text = schema_text_for(schema, question, opts.schema_budget, with_examples=opts.example_values > 0)
     return training_messages(text, question, answer)
 
@@ -136,7 +147,12 @@ def build(opts: DataOptions, tokenizer=None) -> tuple[list[dict], list[dict], Bu
         from .augment import augment_records
         aug = augment_records(opts)
     report.augmented = len(aug)
-    for rec in [make_record(e, opts) for e in unique] + aug:
+    hier = []
+    if opts.hierarchies > 0:  # hook for training/hierarchy_data.py: its own databases, same prompt
+        from .hierarchy_data import hierarchy_records
+        hier = hierarchy_records(opts)
+    report.hierarchies = len(hier)
+    for rec in [make_record(e, opts) for e in unique] + aug + hier:
         if tokenizer is not None:
             n = len(encode(tokenizer, rec["messages"]).input_ids)
             if n > opts.max_seq_len:
@@ -146,7 +162,8 @@ def build(opts: DataOptions, tokenizer=None) -> tuple[list[dict], list[dict], Bu
         records.append(rec)
 
     # Hold out whole databases, chosen with the fixed seed.
-    dbs = sorted({r["db_id"] for r in records})
+    # The generated hierarchy databases are never held out: the Spider split stays what it is without them.
+    dbs = sorted({r["db_id"] for r in records if r.get("source") != "hierarchy"})
     rng = random.Random(opts.seed)
     n_val = round(len(dbs) * opts.val_fraction) if opts.val_fraction > 0 else 0
     if opts.val_fraction > 0:

@@ -1,0 +1,179 @@
+"""Hierarchy pairs (training/hierarchy_data.py): small databases built in tmp_path, deterministic, every
+pair runs and returns rows, every template contributes, no e-commerce words, the product's own prompt,
+and build-data unchanged without --hierarchies."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from nichelm.assistant.context import DEFAULT_SCHEMA_BUDGET, schema_text_for
+from nichelm.assistant.prompt import build_messages, normalise_answer
+from nichelm.assistant.service import SchemaCache
+from nichelm.assistant.sqlite_io import execute_readonly
+from nichelm.training import hierarchy_data as H
+from nichelm.training import spider_data
+from nichelm.training.cli import parser
+from nichelm.training.dataset import DataOptions, build
+
+SEED, TARGET = 5, 200
+# The held-out evaluation is an e-commerce shop: none of its vocabulary may appear in these databases.
+ECOMMERCE_WORDS = re.compile(r"(?<![a-z])(products?|orders?|customers?|order_items|reviews?|shops?|stores?|"
+                             r"prices?|sales?|purchases?|carts?|invoices?|payments?|categor(y|ies)|brands?)(?![a-z])",
+                             re.IGNORECASE)
+ECOMMERCE_SET = Path(__file__).resolve().parents[1] / "eval" / "data" / "ecommerce_500.jsonl"
+OPTS = DataOptions(example_values=3)
+
+try:
+    spider_data.spider_dir()
+    HAVE_SPIDER = True
+except spider_data.SpiderDataMissing:  # pragma: no cover - depends on the machine
+    HAVE_SPIDER = False
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    pairs, hs, report = H.generate(tmp_path_factory.mktemp("hier"), SEED, TARGET)
+    return pairs, hs, report, H.to_records(pairs, hs, OPTS)
+
+
+def _dump(path: str) -> list[str]:
+    con = sqlite3.connect(path)
+    try:
+        return list(con.iterdump())
+    finally:
+        con.close()
+
+
+def test_deterministic_for_a_seed(generated, tmp_path):
+    pairs, hs, report, records = generated
+    again, hs2, _ = H.generate(tmp_path / "a", SEED, TARGET)
+    assert again == pairs and H.to_records(again, hs2, OPTS) == records
+    assert [_dump(h.path) for h in hs] == [_dump(h.path) for h in hs2]
+    other, _, _ = H.generate(tmp_path / "b", SEED + 1, TARGET)
+    assert other != pairs
+    assert report.kept == len(pairs) == TARGET
+
+
+def test_every_pair_runs_and_returns_rows(generated):
+    pairs, hs, _, _ = generated
+    paths = {h.db_id: h.path for h in hs}
+    for p in pairs:
+        rows = execute_readonly(paths[p["db_id"]], p["query"], timeout_s=5).rows
+        assert rows and any(v is not None for v in rows[0]), p
+
+
+def test_every_template_and_domain_yields_pairs(generated):
+    pairs, hs, report, _ = generated
+    assert set(report.per_template) == set(H.TEMPLATES)
+    assert {h.domain for h in hs} == {"company", "library", "weather", "forum"}
+    assert {p["db_id"] for p in pairs} == {h.db_id for h in hs}
+    sql = " ".join(p["query"] for p in pairs)
+    for idiom in (" AS parent ON child.", "RANK() OVER (PARTITION BY child.id", "strftime('%Y'", "NOT EXISTS",
+                  "LEFT JOIN", "AS grandparent ON parent.", "AS manager ON employee.manager_id = manager.id"):
+        assert idiom in sql, idiom
+
+
+def test_databases_hold_a_self_referencing_hierarchy(generated):
+    _, hs, _, _ = generated
+    for h in hs:
+        con = sqlite3.connect(h.path)
+        fks = con.execute(f"PRAGMA foreign_key_list({h.table})").fetchall()
+        assert [(r[2], r[3], r[4]) for r in fks] == [(h.table, h.parent, "id")]
+        tops = con.execute(f"SELECT COUNT(*) FROM {h.table} WHERE {h.parent} IS NULL").fetchone()[0]
+        depth = con.execute(f"WITH RECURSIVE d(id, n) AS (SELECT id, 1 FROM {h.table} WHERE {h.parent} IS NULL "
+                            f"UNION ALL SELECT t.id, d.n + 1 FROM {h.table} AS t JOIN d ON t.{h.parent} = d.id) "
+                            "SELECT MAX(n) FROM d").fetchone()[0]
+        con.close()
+        assert tops >= 3 and depth == h.depth in (2, 3)
+
+
+def test_totals_mean_what_the_question_says(generated):
+    """A per-parent count over inner joins adds up to every row of the counted table (rows hang only under
+    leaves), and a question that says "top-level" tests the parent column for NULL."""
+    pairs, hs, _, _ = generated
+    paths = {h.db_id: h.path for h in hs}
+    checked = 0
+    for p in pairs:
+        if p["template"] in ("rollup_count", "rollup_measure", "rollup_year") and "top-level" in p["question"]:
+            assert "IS NULL" in p["query"], p
+        if p["template"] == "rollup_count" and "LEFT JOIN" not in p["query"]:
+            table = re.search(r"\bFROM (\w+)", p["query"]).group(1)
+            rows = execute_readonly(paths[p["db_id"]], p["query"]).rows
+            total = execute_readonly(paths[p["db_id"]], f"SELECT COUNT(*) FROM {table}").rows[0][0]
+            assert sum(r[1] for r in rows) == total, p
+            checked += 1
+    assert checked >= 5
+
+
+def test_no_ecommerce_vocabulary(generated):
+    pairs, hs, _, _ = generated
+    for p in pairs:
+        assert not ECOMMERCE_WORDS.search(p["question"]), p["question"]
+    for h in hs:
+        con = sqlite3.connect(h.path)
+        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            cols = con.execute(f"PRAGMA table_info({table})").fetchall()
+            for name in [table] + [c[1] for c in cols]:
+                assert not ECOMMERCE_WORDS.search(name.replace("_", " ")), (h.db_id, name)
+            for c in cols:
+                for (v,) in con.execute(f"SELECT DISTINCT {c[1]} FROM {table} WHERE typeof({c[1]}) = 'text'"):
+                    assert not ECOMMERCE_WORDS.search(v), (h.db_id, table, v)
+        con.close()
+
+
+def test_records_use_the_products_prompt(generated):
+    """The system and user messages are what the service builds for the same file and question (its schema
+    cache and schema_text_for); the answer is the pair's SQL as the prompt format writes it."""
+    pairs, hs, _, records = generated
+    paths = {h.db_id: h.path for h in hs}
+    cache = SchemaCache(examples=OPTS.example_values, enum_values=OPTS.enum_values)
+    for p, rec in zip(pairs, records):
+        schema = cache.get(paths[p["db_id"]])
+        text = schema_text_for(schema, p["question"], DEFAULT_SCHEMA_BUDGET, with_examples=bool(schema.examples))
+        assert rec["messages"][:2] == build_messages(text, p["question"])
+        assert rec["messages"][2] == {"role": "assistant", "content": normalise_answer(p["query"])}
+        assert (rec["db_id"], rec["question"], rec["query"], rec["template"]) == (
+            p["db_id"], p["question"], p["query"], p["template"])
+        assert rec["source"] == "hierarchy" and rec["sql_style"] == "same"
+    assert all("-- e.g." in r["messages"][0]["content"] for r in records)  # example values, as the main set
+    assert H.to_records(pairs[:3], hs, DataOptions(example_values=0))[0]["messages"][0] != records[0]["messages"][0]
+
+
+@pytest.mark.skipif(not ECOMMERCE_SET.is_file(), reason="e-commerce evaluation set not present")
+def test_no_pair_is_an_ecommerce_eval_question(generated):
+    """Guard only: the evaluation questions are read to check for overlap, never to generate anything."""
+    norm = lambda s: " ".join(s.lower().split()).rstrip("?.")
+    with ECOMMERCE_SET.open(encoding="utf-8") as f:
+        held_out = {norm(json.loads(line)["question"]) for line in f if line.strip()}
+    assert held_out and not {norm(p["question"]) for p in generated[0]} & held_out
+
+
+def test_build_data_option():
+    assert parser().parse_args(["build-data", "--out", "x"]).hierarchies == 0
+    a = parser().parse_args(["build-data", "--out", "x", "--hierarchies", "600", "--hierarchy-dir", "d"])
+    assert (a.hierarchies, a.hierarchy_dir) == (600, "d")
+    assert DataOptions().hierarchies == 0
+    with pytest.raises(ValueError):
+        DataOptions(hierarchies=-1)
+
+
+@pytest.mark.skipif(not HAVE_SPIDER, reason="Spider data not present (set NICHELM_SPIDER_DIR)")
+def test_build_data_adds_the_pairs_to_train_only(monkeypatch, tmp_path):
+    """On the first 400 Spider train questions (fast): with --hierarchies the Spider records and the
+    validation split are the same as without, and every hierarchy record is in train."""
+    real = spider_data.load_split
+    head = real("train")[:400]
+    monkeypatch.setattr(spider_data, "load_split",
+                        lambda split, root=None: head if split == "train" else real(split, root))
+    key = lambda recs: sorted(json.dumps(r, sort_keys=True) for r in recs)
+    train0, val0, report0 = build(DataOptions(seed=7, example_values=3))
+    train, val, report = build(DataOptions(seed=7, example_values=3, hierarchies=30, hierarchy_dir=str(tmp_path)))
+    hier = [r for r in train if r.get("source") == "hierarchy"]
+    assert report0.hierarchies == 0 and report.hierarchies == len(hier) == 30
+    assert key(train0) == key([r for r in train if r.get("source") != "hierarchy"])
+    assert key(val0) == key(val) and report.val_dbs == report0.val_dbs
+    assert {f"{r['db_id']}.sqlite" for r in hier} <= {p.name for p in tmp_path.iterdir()}  # kept for later

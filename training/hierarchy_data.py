@@ -1,0 +1,191 @@
+"""Training pairs for self-referencing hierarchies (parent_id pointing to the same table), on databases of our own.
+
+The fine-tuned model scores 0 on "for each top-level X, count the rows across its sub-Xs": Spider train,
+its only source, has three such tables. This module builds a few small SQLite databases
+(training/hierarchy_domains.py: a company, a library, weather stations, a forum; never e-commerce, whose
+schema is held out for evaluation), deterministic from a seed, and writes (question, SQL) pairs over them
+with the templates of training/hierarchy_templates*.py. Like training/augment.py, every candidate is run
+read-only and kept only when it runs and returns a non-empty, not all-NULL result (augment.validate).
+
+Records have the format of every other training record: the system message is the product's prompt for
+the database file (read_schema with the main set's example values, then dataset.schema_messages), plus
+"source": "hierarchy", "template" and a db_id naming the synthetic database.
+
+    nichelm-train build-data --out data/train.jsonl --hierarchies 600 [--hierarchy-dir data/hierarchy_dbs]
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sqlite3
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nichelm.assistant.prompt import prompt_version
+from nichelm.assistant.schema import read_schema
+from nichelm.assistant.sqlite_io import connect_readonly
+
+from . import hierarchy_templates as T
+from . import hierarchy_templates_rollup as R
+from .augment import validate
+from .hierarchy_domains import DOMAINS
+from .hierarchy_tree import Hierarchy
+from .sql_style import restyle_checked
+
+TEMPLATES = {f.__name__: f for f in (
+    T.children_of, T.child_with_parent, T.leaf_nodes, T.top_level, T.child_count, R.rollup_count,
+    R.rollup_measure, R.rollup_year, R.rollup_named, R.top_without_facts, R.best_per_child,
+    R.grandparent_rollup, R.employee_manager, R.manager_reports,
+)}
+# The totals across children are the skill the model lacks; questions about the tree alone are easier.
+WEIGHTS = {name: 2 for name in ("rollup_count", "rollup_measure", "rollup_year", "rollup_named",
+                                "top_without_facts", "best_per_child", "grandparent_rollup")}
+ROUNDS = 8  # calls of each template per database: each draws other names, years and phrasings
+PER_DB_TEMPLATE = 4  # at most this many pairs of one template from one database (times its weight)
+MAX_PHRASINGS = 2  # pairs with the same SQL on one database (paraphrases of one question)
+PAIRS_PER_DB = 40  # what one database is expected to give: sets how many databases a target needs
+
+
+@dataclass
+class HierarchyReport:
+    databases: int = 0
+    candidates: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    kept: int = 0
+    per_template: dict = field(default_factory=dict)
+    per_db: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"databases": self.databases, "candidates": self.candidates, "rejected": dict(self.rejected),
+                "kept": self.kept, "per_template": self.per_template, "per_db": self.per_db}
+
+
+def databases_for(target: int) -> int:
+    """How many databases to build for *target* pairs: a whole number of rounds over the domains."""
+    rounds = max(1, math.ceil(target / (PAIRS_PER_DB * len(DOMAINS))))
+    return rounds * len(DOMAINS)
+
+
+def build_databases(directory: str | Path, seed: int, count: int) -> list[Hierarchy]:
+    """Write *count* databases into *directory* (replacing files of the same name), the domains in turn:
+    hierarchy_company_1, hierarchy_library_1, hierarchy_weather_1, hierarchy_forum_1, hierarchy_company_2..."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(count):
+        domain = list(DOMAINS)[i % len(DOMAINS)]
+        db_id = f"hierarchy_{domain}_{i // len(DOMAINS) + 1}"
+        path = d / f"{db_id}.sqlite"
+        path.unlink(missing_ok=True)
+        con = sqlite3.connect(path)
+        try:
+            h = DOMAINS[domain](con, random.Random(f"{seed}:{db_id}"), db_id)
+            con.commit()
+        finally:
+            con.close()
+        h.path = str(path)
+        out.append(h)
+    return out
+
+
+def pairs_for_database(h: Hierarchy, seed: int, report: HierarchyReport | None = None) -> dict[str, list[dict]]:
+    """Validated pairs of one database by template: {template: [{"db_id", "question", "query", "template"}]}."""
+    report = report if report is not None else HierarchyReport()
+    con = connect_readonly(h.path)
+    seen_q: set[str] = set()
+    per_sql: Counter = Counter()  # a query may come back with another phrasing, once
+    out: dict[str, list[dict]] = {}
+    try:
+        for name, fn in TEMPLATES.items():
+            kept: list[dict] = []
+            for r in range(ROUNDS):
+                for c in fn(h, con, random.Random(f"{seed}:{h.db_id}:{name}:{r}")):
+                    key_sql, key_q = " ".join(c.sql.split()).lower(), c.question.lower()
+                    if len(kept) >= PER_DB_TEMPLATE * WEIGHTS.get(name, 1) or key_q in seen_q or per_sql[key_sql] >= MAX_PHRASINGS:
+                        continue
+                    report.candidates += 1
+                    why = validate(con, c)
+                    if why:
+                        report.rejected[why] += 1
+                        continue
+                    seen_q.add(key_q)
+                    per_sql[key_sql] += 1
+                    kept.append({"db_id": h.db_id, "question": c.question, "query": c.sql, "template": c.template})
+            if kept:
+                out[name] = kept
+    finally:
+        con.close()
+    return out
+
+
+def _interleave(lists: list[list], weights: list[int] | None = None) -> list:
+    """Items of every list in turn, *weights[i]* at a time from list i: no list gets ahead of its share."""
+    weights = weights or [1] * len(lists)
+    out, pos = [], [0] * len(lists)
+    while any(p < len(x) for p, x in zip(pos, lists)):
+        for i, x in enumerate(lists):
+            out += x[pos[i]:pos[i] + weights[i]]
+            pos[i] = min(len(x), pos[i] + weights[i])
+    return out
+
+
+def generate(directory: str | Path, seed: int, target: int) -> tuple[list[dict], list[Hierarchy], HierarchyReport]:
+    """(pairs, the databases built in *directory*, report): deterministic for (seed, target), at most
+    *target* pairs, the templates taken in turn and within a template the databases in turn."""
+    report = HierarchyReport()
+    hs = build_databases(directory, seed, databases_for(target))
+    report.databases = len(hs)
+    per_db = [pairs_for_database(h, seed, report) for h in hs]
+    by_template = [_interleave([db.get(name, []) for db in per_db]) for name in TEMPLATES]
+    pairs = _interleave(by_template, [WEIGHTS.get(name, 1) for name in TEMPLATES])[:target]
+    random.Random(seed + 1).shuffle(pairs)
+    report.kept = len(pairs)
+    report.per_template = dict(sorted(Counter(p["template"] for p in pairs).items()))
+    report.per_db = dict(sorted(Counter(p["db_id"] for p in pairs).items()))
+    return pairs, hs, report
+
+
+def to_records(pairs: list[dict], hierarchies: list[Hierarchy], opts) -> list[dict]:
+    """Pairs -> training records with *opts*' (a DataOptions) schema settings, as dataset.make_record
+    writes them for Spider, plus "source": "hierarchy" and "template"."""
+    from .dataset import schema_messages
+
+    paths = {h.db_id: h.path for h in hierarchies}
+    schemas = {db: read_schema(p, examples=opts.example_values, enum_values=opts.enum_values)
+               for db, p in paths.items()}
+    cons = {db: connect_readonly(p) for db, p in paths.items()}
+    out = []
+    try:
+        for p in pairs:
+            if opts.sql_style == "spider":
+                answer, style = p["query"], "kept"
+            else:  # written in the qualified style already: the check says "same"
+                answer, style = restyle_checked(cons[p["db_id"]], p["query"])
+            out.append({
+                "messages": schema_messages(schemas[p["db_id"]], p["question"], answer, opts),
+                "db_id": p["db_id"],
+                "question": p["question"],
+                "query": p["query"],
+                "sql_style": style,
+                "prompt_version": prompt_version(opts.enum_values),
+                "source": "hierarchy",
+                "template": p["template"],
+            })
+    finally:
+        for con in cons.values():
+            con.close()
+    return out
+
+
+def hierarchy_records(opts) -> list[dict]:
+    """The build-data hook: DataOptions.hierarchies pairs as training records. The databases go to
+    opts.hierarchy_dir when set (to look at or rebuild the prompts later), else to a temporary directory."""
+    if opts.hierarchy_dir:
+        pairs, hs, _ = generate(opts.hierarchy_dir, opts.seed, opts.hierarchies)
+        return to_records(pairs, hs, opts)
+    with tempfile.TemporaryDirectory(prefix="nichelm-hierarchy-") as d:
+        pairs, hs, _ = generate(d, opts.seed, opts.hierarchies)
+        return to_records(pairs, hs, opts)
