@@ -21,7 +21,6 @@ import random
 import sqlite3
 import tempfile
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from nichelm.assistant.prompt import prompt_version
@@ -30,7 +29,7 @@ from nichelm.assistant.sqlite_io import connect_readonly
 
 from . import hierarchy_templates as T
 from . import hierarchy_templates_rollup as R
-from .augment import validate
+from .augment import AugmentReport, validate
 from .hierarchy_domains import DOMAINS
 from .hierarchy_tree import Hierarchy
 from .sql_style import restyle_checked
@@ -49,18 +48,8 @@ MAX_PHRASINGS = 2  # pairs with the same SQL on one database (paraphrases of one
 PAIRS_PER_DB = 40  # what one database is expected to give: sets how many databases a target needs
 
 
-@dataclass
-class HierarchyReport:
-    databases: int = 0
-    candidates: int = 0
-    rejected: Counter = field(default_factory=Counter)
-    kept: int = 0
-    per_template: dict = field(default_factory=dict)
-    per_db: dict = field(default_factory=dict)
-
-    def to_json(self) -> dict:
-        return {"databases": self.databases, "candidates": self.candidates, "rejected": dict(self.rejected),
-                "kept": self.kept, "per_template": self.per_template, "per_db": self.per_db}
+# The same counts as augment's report: candidates, rejections by reason, kept, per template and database.
+HierarchyReport = AugmentReport
 
 
 def databases_for(target: int) -> int:
