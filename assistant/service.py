@@ -165,11 +165,16 @@ def _failure(sql: str | None, problems: list[Problem], db_path: str | None, sche
         return "the answer contained no SQL query"
     if db_path:
         try:
-            return (prepare_error(db_path, sql) or always_false_literal(db_path, sql, schema)
-                    or ungrouped_column(sql, schema))
+            return prepare_error(db_path, sql) or _check_finding(db_path, sql, schema)
         except NicheError:  # the database itself is unreadable: nothing the model can repair
             return None
     return next((p.message for p in problems if p.severity == "error"), None)
+
+
+def _check_finding(db_path: str, sql: str, schema: Schema) -> str | None:
+    """What the checks of an answer that compiles find wrong with it: a text test the data makes always
+    false (literal_checks), or a column taken from an arbitrary row of each group (group_checks)."""
+    return always_false_literal(db_path, sql, schema) or ungrouped_column(sql, schema)
 
 
 def sql_from_output(text: str, schema: Schema) -> tuple[str | None, list[Problem]]:
@@ -217,14 +222,14 @@ def _most_agreed(keys: list) -> tuple[int | None, int]:
 
 def _agreed_sample(gens: list[Generation], schema: Schema, db_path: str, need: int, allow_empty: bool):
     """(sql, problems) of the first answer in *gens* whose result at least *need* of them share. Only
-    queries that run read-only and pass the literal checks have a result; an empty one (is_nothing) counts
-    only with *allow_empty*."""
+    queries that run read-only and pass the checks (_check_finding) have a result; an empty one
+    (is_nothing) counts only with *allow_empty*."""
     parsed = [sql_from_output(g.text, schema) for g in gens]
     keys = []
     for sql, problems in parsed:
         rows = _rows(db_path, sql, problems) if sql is not None and reads_only(sql) is True else None
         usable = (rows is not None and (allow_empty or not is_nothing(rows))
-                  and not always_false_literal(db_path, sql, schema))
+                  and not _check_finding(db_path, sql, schema))
         keys.append(_result_key(rows) if usable else None)
     i, count = _most_agreed(keys)
     return parsed[i] if i is not None and count >= need else None
