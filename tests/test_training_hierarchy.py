@@ -177,3 +177,17 @@ def test_build_data_adds_the_pairs_to_train_only(monkeypatch, tmp_path):
     assert key(train0) == key([r for r in train if r.get("source") != "hierarchy"])
     assert key(val0) == key(val) and report.val_dbs == report0.val_dbs
     assert {f"{r['db_id']}.sqlite" for r in hier} <= {p.name for p in tmp_path.iterdir()}  # kept for later
+
+
+def test_rerender_rebuilds_hierarchy_prompts_from_their_directory(generated):
+    from nichelm.training.rerender import HierarchyDirMissing, rerender
+
+    _, hs, _, records = generated
+    directory = str(Path(hs[0].path).parent)
+    same, report = rerender(records, example_values=3, enum_values=OPTS.enum_values, hierarchy_dir=directory)
+    assert same == records and report.changed == 0  # the settings they were built with: unchanged
+    bare, report = rerender(records, example_values=0, enum_values=OPTS.enum_values, hierarchy_dir=directory)
+    assert report.changed == len(records) and all("-- e.g." not in r["messages"][0]["content"] for r in bare)
+    assert [r["messages"][1:] for r in bare] == [r["messages"][1:] for r in records]  # question and answer kept
+    with pytest.raises(HierarchyDirMissing, match="--hierarchy-dir"):
+        rerender(records[:1], example_values=3, enum_values=OPTS.enum_values)

@@ -71,7 +71,8 @@ def _rerender(a) -> int:
                 raise SystemExit(f"nichelm-train rerender: {src} does not exist")
             continue  # no validation split next to the input
         out, report = rerender(records, example_values=a.example_values, enum_values=a.enum_values,
-                               spider_dir=a.spider_dir, tokenizer=tok, max_seq_len=a.max_seq_len)
+                               spider_dir=a.spider_dir, tokenizer=tok, max_seq_len=a.max_seq_len,
+                               hierarchy_dir=a.hierarchy_dir)
         write_jsonl(dst, out)
         summary[str(dst)] = report.to_json()
     with open(str(a.out) + ".report.json", "w", encoding="utf-8") as f:
@@ -152,6 +153,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--gguf-file", default=None)
     r.add_argument("--max-seq-len", type=int, default=2048)
     r.add_argument("--example-values", type=int, default=EXAMPLE_VALUES)
+    r.add_argument("--hierarchy-dir", default=None, metavar="DIR",
+                   help="where build-data --hierarchy-dir wrote the generated hierarchy databases")
     _enum_arg(r)
     r.set_defaults(func=_rerender)
 
