@@ -136,6 +136,16 @@ def validate(con: sqlite3.Connection, cand: T1.Cand) -> str | None:
     return None
 
 
+def accept(con: sqlite3.Connection, cand: T1.Cand, db_id: str, report: AugmentReport) -> dict | None:
+    """*cand* as a pair of *db_id* when it validates, else None; counted in *report* either way."""
+    report.candidates += 1
+    why = validate(con, cand)
+    if why:
+        report.rejected[why] += 1
+        return None
+    return {"db_id": db_id, "question": cand.question, "query": cand.sql, "template": cand.template}
+
+
 def _round_robin(groups: dict[str, list], cap: int) -> list:
     """Take items from each group in turn (template order) until *cap*: keeps the mix of skills even."""
     out, i = [], 0
@@ -171,14 +181,12 @@ def pairs_for_database(db_id: str, opts: AugmentOptions, report: AugmentReport |
                 key_sql, key_q = " ".join(c.sql.split()).lower(), c.question.lower()
                 if key_sql in seen_sql or key_q in seen_q:
                     continue
-                report.candidates += 1
-                why = validate(con, c)
-                if why:
-                    report.rejected[why] += 1
+                pair = accept(con, c, db_id, report)
+                if pair is None:
                     continue
                 seen_sql.add(key_sql)
                 seen_q.add(key_q)
-                kept.append({"db_id": db_id, "question": c.question, "query": c.sql, "template": c.template})
+                kept.append(pair)
             if kept:
                 by_template[name] = kept
     finally:

@@ -29,7 +29,7 @@ from nichelm.assistant.sqlite_io import connect_readonly
 
 from . import hierarchy_templates as T
 from . import hierarchy_templates_rollup as R
-from .augment import AugmentReport, validate
+from .augment import AugmentReport, accept
 from .hierarchy_domains import DOMAINS
 from .hierarchy_tree import Hierarchy
 from .sql_style import restyle_checked
@@ -95,14 +95,12 @@ def pairs_for_database(h: Hierarchy, seed: int, report: HierarchyReport | None =
                     key_sql, key_q = " ".join(c.sql.split()).lower(), c.question.lower()
                     if len(kept) >= PER_DB_TEMPLATE * WEIGHTS.get(name, 1) or key_q in seen_q or per_sql[key_sql] >= MAX_PHRASINGS:
                         continue
-                    report.candidates += 1
-                    why = validate(con, c)
-                    if why:
-                        report.rejected[why] += 1
+                    pair = accept(con, c, h.db_id, report)
+                    if pair is None:
                         continue
                     seen_q.add(key_q)
                     per_sql[key_sql] += 1
-                    kept.append({"db_id": h.db_id, "question": c.question, "query": c.sql, "template": c.template})
+                    kept.append(pair)
             if kept:
                 out[name] = kept
     finally:
