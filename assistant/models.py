@@ -78,17 +78,18 @@ register(ModelSpec(
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
-# NicheLM v6: the mean of three runs of v2's recipe (training/configs/nichelm_v2.yaml with seeds 1234, 4321
-# and 5678), each a LoRA adapter trained on the dequantized weights of the Q4_K_M base it runs on, cut to its
-# best rank-8 approximation (`nichelm-convert average ... --rank 8`); small enough to ship inside the package.
-# v2 (sha256 7b197cee...) and v1 (5462edb1...) are in the git history (commits de39e47 and 813ca23), with
-# their evaluation runs in results/.
+# NicheLM v8: the mean of three runs of v2's recipe (training/configs/nichelm_v2.yaml with seeds 1234, 4321
+# and 5678) on v2's data plus 600 generated hierarchy pairs (`build-data --hierarchies 600`), each a LoRA
+# adapter trained on the dequantized weights of the Q4_K_M base it runs on, cut to its best rank-8
+# approximation (`nichelm-convert average ... --rank 8`); small enough to ship inside the package.
+# v6 (the same on v2's data alone, sha256 9ffe19dd...), v2 (7b197cee...) and v1 (5462edb1...) are in the git
+# history (commits f54b292, de39e47 and 813ca23), with their evaluation runs in results/.
 register(ModelSpec(
-    "nichelm-v6-lora", "nichelm-v6-lora.gguf", 18_491_584,
-    "9ffe19ddd97065e2f78f90232b68a42f5a11cb6a07af6124dd4ff480be1e7f91",
-    "NicheLM v6: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct, three runs averaged "
+    "nichelm-v8-lora", "nichelm-v8-lora.gguf", 18_491_584,
+    "2605446681f7fcf3c8b5ae66b26f17d137eff20587df25511828b804dfb43152",
+    "NicheLM v8: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct, three runs averaged "
     "(the default adapter)",
-    base=DEFAULT_MODEL, bundled="nichelm-v6-lora.gguf", kind="lora", prompt_version=1,
+    base=DEFAULT_MODEL, bundled="nichelm-v8-lora.gguf", kind="lora", prompt_version=1,
 ))
 NO_ADAPTER = ("none", "no", "off", "")
 

@@ -1,6 +1,7 @@
 """``nichelm-train``: build the training data, dequantize a GGUF base, train a LoRA adapter.
 
   nichelm-train build-data --out data/train.jsonl --tokenizer /path/model.gguf
+  nichelm-train append-records v2.jsonl hier_build.jsonl --source hierarchy --out v8.jsonl
   nichelm-train train --config lora_h100 --data data/train.jsonl --base /root/base/model.gguf --out runs/v1
   accelerate launch --num_processes 2 -m nichelm.training.cli train ...   # data parallel on 2 GPUs
 
@@ -52,6 +53,16 @@ def _augment(a) -> int:
     with open(str(a.out) + ".report.json", "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=2)
     print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _append_records(a) -> int:
+    from .combine import append_records
+
+    report = append_records(a.base, a.other, a.source, a.out)
+    with open(str(a.out) + ".report.json", "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=2)
+    print(json.dumps(report, indent=2))
     return 0
 
 
@@ -157,6 +168,14 @@ def parser() -> argparse.ArgumentParser:
                    help="where build-data --hierarchy-dir wrote the generated hierarchy databases")
     _enum_arg(r)
     r.set_defaults(func=_rerender)
+
+    c = sub.add_parser("append-records", help="a data file plus the records of one source from another build "
+                       "(e.g. the hierarchy pairs), every line kept as it is (+ the first file's .val.jsonl)")
+    c.add_argument("base", help="the data file to extend")
+    c.add_argument("other", help="a build whose records of --source are appended")
+    c.add_argument("--source", default="hierarchy", help="the records' \"source\" field (default: hierarchy)")
+    c.add_argument("--out", required=True)
+    c.set_defaults(func=_append_records)
 
     g = sub.add_parser("augment", help="generated SQLite-idiom pairs over Spider train databases -> JSONL")
     g.add_argument("--out", required=True)
