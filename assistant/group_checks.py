@@ -20,6 +20,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .schema import Schema, Table
+from .sql_tables import own, resolve, tables_by_alias
 from .sqlcheck import parse
 
 
@@ -33,11 +34,11 @@ def ungrouped_column(sql: str, schema: Schema) -> str | None:
         if group is None or _one_min_or_max(select) or any(e.is_int for e in group.expressions
                                                             if isinstance(e, exp.Literal)):
             continue
-        tables = _tables_by_alias(select, schema)
-        grouped = {k for c in group.find_all(exp.Column) if _own(c, select) and (k := _resolve(c, tables))}
+        tables = tables_by_alias(select, schema)
+        grouped = {k for c in group.find_all(exp.Column) if own(c, select) and (k := resolve(c, tables))}
         determined = _determined(select, grouped, tables)
         for column in _bare_columns(select, group):
-            key = _resolve(column, tables)
+            key = resolve(column, tables)
             if key is not None and key not in determined and all(alias != key[0] for alias, _ in grouped):
                 return (f"{column.sql()} is neither grouped on nor inside an aggregate, and the GROUP BY columns do "
                         f"not determine it, so SQLite returns one arbitrary row's value per group: put it inside an "
@@ -45,32 +46,9 @@ def ungrouped_column(sql: str, schema: Schema) -> str | None:
     return None
 
 
-def _own(node: exp.Expression, select: exp.Select) -> bool:
-    return node.find_ancestor(exp.Select) is select
-
-
 def _one_min_or_max(select: exp.Select) -> bool:
-    aggregates = [a for p in select.expressions for a in p.find_all(exp.AggFunc) if _own(a, select)]
+    aggregates = [a for p in select.expressions for a in p.find_all(exp.AggFunc) if own(a, select)]
     return len(aggregates) == 1 and isinstance(aggregates[0], (exp.Min, exp.Max))
-
-
-def _tables_by_alias(select: exp.Select, schema: Schema) -> dict[str, Table]:
-    out = {}
-    for t in select.find_all(exp.Table):
-        table = schema.table(t.name)
-        if table is not None and _own(t, select):
-            out[(t.alias or t.name).lower()] = table
-    return out
-
-
-def _resolve(column: exp.Column, tables: dict[str, Table]) -> tuple[str, str] | None:
-    """(alias, column name) of *column* in this SELECT's tables; None when unknown or ambiguous."""
-    name = column.name.lower()
-    if column.table:
-        table = tables.get(column.table.lower())
-        return (column.table.lower(), name) if table is not None and table.column(name) else None
-    holders = [alias for alias, table in tables.items() if table.column(name)]
-    return (holders[0], name) if len(holders) == 1 else None
 
 
 def _keys(table: Table) -> list[set[str]]:
@@ -82,8 +60,8 @@ def _keys(table: Table) -> list[set[str]]:
 
 def _determined(select: exp.Select, grouped: set, tables: dict[str, Table]) -> set[tuple[str, str]]:
     found = set(grouped)
-    pairs = [(_resolve(eq.this, tables), _resolve(eq.expression, tables)) for eq in select.find_all(exp.EQ)
-             if _own(eq, select) and isinstance(eq.this, exp.Column) and isinstance(eq.expression, exp.Column)]
+    pairs = [(resolve(eq.this, tables), resolve(eq.expression, tables)) for eq in select.find_all(exp.EQ)
+             if own(eq, select) and isinstance(eq.this, exp.Column) and isinstance(eq.expression, exp.Column)]
     pairs = [(a, b) for a, b in pairs if a and b]
     grown = True
     while grown:
@@ -108,5 +86,5 @@ def _bare_columns(select: exp.Select, group: exp.Group) -> list[exp.Column]:
         if node.find(exp.AggFunc, exp.Window, exp.Select) or node.sql().lower() in grouped or (
                 isinstance(projection, exp.Alias) and projection.alias.lower() in grouped):
             continue
-        found += [c for c in node.find_all(exp.Column) if _own(c, select)]
+        found += [c for c in node.find_all(exp.Column) if own(c, select)]
     return found

@@ -17,6 +17,7 @@ from .literal_checks import always_false_literal
 from .prompt import ENUM_VALUES, EXAMPLE_VALUES
 from .repair_hints import repair_hint
 from .schema import Schema, read_schema, schema_version
+from .shape_checks import shape_problem
 from .sqlcheck import extract_sql, reads_only, validate
 from .sqlite_io import execute_readonly, prepare_error
 
@@ -103,7 +104,9 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     without running. So does an answer whose test against a text the data makes always false
     (literal_checks: the text 'null' on a column of SQL NULLs, a value in the wrong letter case, a value
     of another column; a few read-only lookups decide it), and a grouped query that returns a column from
-    an arbitrary row of each group (group_checks, from the query and the schema alone).
+    an arbitrary row of each group (group_checks, from the query and the schema alone), and a shape wrong
+    whatever the data: INTERSECT/EXCEPT of two aggregates, IS NULL on a column the inner joins keep
+    non-NULL (shape_checks).
 
     With *retry_empty* = n and a database, n sampled answers are drawn when the answer has no usable
     result: it is empty (no rows, or only NULLs, run read-only), or repair found nothing that compiles and
@@ -173,8 +176,10 @@ def _failure(sql: str | None, problems: list[Problem], db_path: str | None, sche
 
 def _check_finding(db_path: str, sql: str, schema: Schema) -> str | None:
     """What the checks of an answer that compiles find wrong with it: a text test the data makes always
-    false (literal_checks), or a column taken from an arbitrary row of each group (group_checks)."""
-    return always_false_literal(db_path, sql, schema) or ungrouped_column(sql, schema)
+    false (literal_checks), a column taken from an arbitrary row of each group (group_checks), or a shape
+    that is wrong whatever the data (shape_checks: a set operation on two aggregates, IS NULL on a column
+    the inner joins keep non-NULL)."""
+    return always_false_literal(db_path, sql, schema) or ungrouped_column(sql, schema) or shape_problem(sql, schema)
 
 
 def sql_from_output(text: str, schema: Schema) -> tuple[str | None, list[Problem]]:

@@ -1,0 +1,102 @@
+"""Queries whose shape makes the answer wrong whatever the data holds, found from the query and the schema
+alone (no lookups).
+
+- **INTERSECT or EXCEPT of two aggregates.** `SELECT COUNT(DISTINCT customer_id) FROM orders WHERE <2022>
+  INTERSECT SELECT COUNT(DISTINCT customer_id) FROM orders WHERE <2025>` compares the two numbers: it returns
+  the count only when both years happen to have the same one, and nothing otherwise. What such a question
+  wants is the set operation on the rows, counted afterwards.
+- **`IS NULL` on a column that the query's inner joins keep non-NULL.** `customers JOIN orders ON
+  orders.customer_id = customers.id WHERE orders.id IS NULL` keeps no row: an inner join only pairs
+  customers with orders that exist, so `orders.id` always has a value. Rows without a match need a LEFT
+  JOIN (or NOT EXISTS / NOT IN). Non-NULL are: a table's INTEGER PRIMARY KEY (SQLite's rowid), a column
+  declared NOT NULL, and a column that a `=` between two columns in the join or WHERE conditions ties to
+  another. Only SELECTs without outer joins, and only a test that is a condition of the whole WHERE (not
+  one side of an OR), are looked at.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .schema import Schema, Table
+from .sql_tables import own, resolve, tables_by_alias
+from .sqlcheck import parse
+
+
+def shape_problem(sql: str, schema: Schema) -> str | None:
+    """Why *sql*'s shape gives a wrong result whatever the data; None when neither check finds anything."""
+    tree, _ = parse(sql)
+    if tree is None:
+        return None
+    return aggregate_set_operation(tree) or null_test_after_inner_join(tree, schema)
+
+
+def aggregate_set_operation(tree: exp.Expression) -> str | None:
+    """An INTERSECT/EXCEPT whose two sides each return only aggregates of all their rows."""
+    for op in tree.find_all(exp.Intersect, exp.Except):
+        if _aggregates_only(op.this) and _aggregates_only(op.expression):
+            word = "INTERSECT" if isinstance(op, exp.Intersect) else "EXCEPT"
+            return (f"{word} is applied to two aggregate values, so it compares the two numbers rather than the "
+                    f"rows they count: the result is empty unless they happen to be equal. Apply {word} to the "
+                    f"rows themselves (e.g. the ids) in a subquery and aggregate that: "
+                    f"SELECT COUNT(*) FROM (SELECT ... {word} SELECT ...)")
+    return None
+
+
+def _aggregates_only(node: exp.Expression) -> bool:
+    if not isinstance(node, exp.Select) or node.args.get("group") is not None:
+        return False
+    for projection in node.expressions:
+        value = projection.this if isinstance(projection, exp.Alias) else projection
+        if not any(own(a, node) for a in value.find_all(exp.AggFunc)):
+            return False
+        if any(own(c, node) and not c.find_ancestor(exp.AggFunc) for c in value.find_all(exp.Column)):
+            return False
+    return bool(node.expressions)
+
+
+def null_test_after_inner_join(tree: exp.Expression, schema: Schema) -> str | None:
+    """A WHERE condition `col IS NULL` on a column that cannot be NULL in the SELECT's joined rows."""
+    for select in tree.find_all(exp.Select):
+        joins = select.args.get("joins") or []
+        where = select.args.get("where")
+        if where is None or any(j.side for j in joins) or any("OUTER" in (j.kind or "").upper() for j in joins):
+            continue
+        tables = tables_by_alias(select, schema)
+        conditions = _conjuncts(where.this) + [c for j in joins if j.args.get("on") for c in _conjuncts(j.args["on"])]
+        tied = {k for eq in conditions if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column)
+                and isinstance(eq.expression, exp.Column)
+                for k in (resolve(eq.this, tables), resolve(eq.expression, tables)) if k}
+        for test in _conjuncts(where.this):
+            if not (isinstance(test, exp.Is) and isinstance(test.expression, exp.Null)
+                    and isinstance(test.this, exp.Column)):
+                continue
+            key = resolve(test.this, tables)
+            if key is None:
+                continue
+            why = _never_null(tables[key[0]], key[1], key in tied)
+            if why:
+                name = test.this.sql()
+                joined = "its joins are inner joins, so " if joins else ""
+                return (f"{name} IS NULL keeps no row: {name} {why}, and {joined}every row of the result has a "
+                        f"value there. To find rows with no match, LEFT JOIN that table and test IS NULL, or use "
+                        f"NOT EXISTS / NOT IN")
+    return None
+
+
+def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
+    node = node.unnest() if isinstance(node, exp.Paren) else node
+    return list(node.flatten()) if isinstance(node, exp.And) else [node]
+
+
+def _never_null(table: Table, name: str, tied: bool) -> str | None:
+    column = table.column(name)
+    if column is None:
+        return None
+    if column.pk and table.primary_key == (column.name,) and column.type.strip().upper() == "INTEGER":
+        return f"is the INTEGER PRIMARY KEY of {table.name}"
+    if column.notnull:
+        return f"is declared NOT NULL in {table.name}"
+    if tied:
+        return "is compared with = to another column in the join conditions, which NULL never satisfies"
+    return None

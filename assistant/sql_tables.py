@@ -1,0 +1,33 @@
+"""Which schema table each name of one SELECT stands for, and which table a column of it belongs to: the
+lookups that the checks of a parsed query (group_checks, shape_checks) share."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .schema import Schema, Table
+
+
+def own(node: exp.Expression, select: exp.Select) -> bool:
+    """Whether *node* belongs to *select* itself rather than to a subquery inside it."""
+    return node.find_ancestor(exp.Select) is select
+
+
+def tables_by_alias(select: exp.Select, schema: Schema) -> dict[str, Table]:
+    """{alias or name, lower-cased: table} for the schema tables in *select*'s own FROM and JOINs."""
+    out = {}
+    for t in select.find_all(exp.Table):
+        table = schema.table(t.name)
+        if table is not None and own(t, select):
+            out[(t.alias or t.name).lower()] = table
+    return out
+
+
+def resolve(column: exp.Column, tables: dict[str, Table]) -> tuple[str, str] | None:
+    """(alias, column name) of *column* in this SELECT's tables; None when unknown or ambiguous."""
+    name = column.name.lower()
+    if column.table:
+        table = tables.get(column.table.lower())
+        return (column.table.lower(), name) if table is not None and table.column(name) else None
+    holders = [alias for alias, table in tables.items() if table.column(name)]
+    return (holders[0], name) if len(holders) == 1 else None
