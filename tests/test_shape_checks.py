@@ -48,19 +48,19 @@ def test_a_null_test_the_inner_join_makes_always_false(shop):
     "SELECT email FROM customers WHERE id NOT IN (SELECT customer_id FROM orders)",
     # a column that can be NULL even in joined rows; a test on one side of an OR; IS NOT NULL
     "SELECT customers.email FROM customers JOIN orders ON orders.customer_id = customers.id WHERE orders.note IS NULL",
-    "SELECT customers.email FROM customers JOIN orders ON orders.customer_id = customers.id "
-    "WHERE orders.id IS NULL OR customers.country IS NULL",
+    ("SELECT customers.email FROM customers JOIN orders ON orders.customer_id = customers.id "
+     "WHERE orders.id IS NULL OR customers.country IS NULL"),
     "SELECT email FROM customers WHERE country IS NULL",
     "SELECT email FROM customers WHERE id IS NOT NULL",
     # a text PRIMARY KEY may hold NULL in SQLite: left alone
     "SELECT boss FROM staff WHERE code IS NULL",
     # set operations on rows, counted afterwards; a UNION of two counts lists both numbers
-    "SELECT COUNT(*) FROM (SELECT customer_id FROM orders WHERE placed < '2023' INTERSECT "
-    "SELECT customer_id FROM orders WHERE placed > '2024')",
+    ("SELECT COUNT(*) FROM (SELECT customer_id FROM orders WHERE placed < '2023' INTERSECT "
+     "SELECT customer_id FROM orders WHERE placed > '2024')"),
     "SELECT COUNT(*) FROM orders WHERE placed < '2023' UNION SELECT COUNT(*) FROM orders WHERE placed > '2024'",
     # grouped aggregates or a bare column beside the aggregate are per-row values
-    "SELECT customer_id, COUNT(*) FROM orders GROUP BY customer_id INTERSECT "
-    "SELECT customer_id, COUNT(*) FROM orders WHERE note IS NULL GROUP BY customer_id",
+    ("SELECT customer_id, COUNT(*) FROM orders GROUP BY customer_id INTERSECT "
+     "SELECT customer_id, COUNT(*) FROM orders WHERE note IS NULL GROUP BY customer_id"),
 ])
 def test_shapes_left_alone(shop, sql):
     assert shape_problem(sql, read_schema(shop)) is None
