@@ -102,6 +102,15 @@ def replaced_note(answer: dict) -> str:
     return f" (first answer replaced: {answer.get('replaced_because') or 'it could not be used'})"
 
 
+def check_notes(answer: dict) -> list[str]:
+    """What the checks found in an answer that still runs (problems of kind "check"), one line each.
+
+    >>> check_notes({"problems": [{"kind": "check", "severity": "warning", "message": "this query may be wrong: x"}]})
+    ['-- this query may be wrong: x']
+    """
+    return [f"-- {p['message']}" for p in answer.get("problems") or [] if p.get("kind") == "check"]
+
+
 def highlight_sql(sql: str, colour: bool) -> str:
     """*sql* with ANSI colours from pygments' SqlLexer when *colour* is on."""
     if not colour:

@@ -135,6 +135,8 @@ class Repl:
             self.error("model did not produce valid SQL: " + "; ".join(p["message"] for p in errors))
             self.note("(.run runs it anyway)")
             return
+        for line in render.check_notes(answer):  # it runs, but a check of it found something to look at
+            self.note(line)
         self.run_generated(sql)
 
     def run_generated(self, sql: str, *, rerun: bool = False) -> None:

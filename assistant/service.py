@@ -106,7 +106,8 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     of another column; a few read-only lookups decide it), and a grouped query that returns a column from
     an arbitrary row of each group (group_checks, from the query and the schema alone), and a shape wrong
     whatever the data: INTERSECT/EXCEPT of two aggregates, IS NULL on a column the inner joins keep
-    non-NULL (shape_checks).
+    non-NULL (shape_checks). When the first answer does not compile and no repair passes every check, the
+    first repair that compiles is kept, with the check's finding as a warning (kind "check").
 
     With *retry_empty* = n and a database, n sampled answers are drawn when the answer has no usable
     result: it is empty (no rows, or only NULLs, run read-only), or repair found nothing that compiles and
@@ -125,6 +126,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     n_candidates, first_sql, because = len(gens), None, None
     error = _failure(sql, problems, db_path, schema) if repair else None
     hint = repair_hint(schema, sql or "", error) if error and repair_hints else None
+    kept = None  # a repair that compiles but trips a check: kept over a first answer that does not compile
     for attempt in range(REPAIR_ATTEMPTS if error else 0):
         # The greedy retry first; if the model repeats itself, sampled ones (a fine-tuned model tends to
         # write the same query again).
@@ -134,10 +136,17 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         sql2, problems2 = sql_from_output(fix.text, schema)
         # A question that got a query must not get a statement that changes things (or DDL) instead.
         same_kind = reads_only(sql2) is True or (sql is not None and reads_only(sql) is not True)
-        if sql2 is not None and same_kind and _failure(sql2, problems2, db_path, schema) is None:
+        why = _failure(sql2, problems2, db_path, schema) if sql2 is not None and same_kind else "unusable"
+        if why is None:
             first_sql, sql, problems, because = sql, sql2, problems2, error
             break
+        if kept is None and why != "unusable" and db_path and _compiles(db_path, sql2) and not _compiles(db_path, sql):
+            kept = sql2, problems2, why
     failed = error is not None and first_sql is None  # no repair compiled and passed the checks
+    if failed and kept is not None:
+        first_sql, (sql, problems, why) = sql, kept
+        problems = [*problems, Problem(f"this query may be wrong: {why}", 0, len(sql), "warning", "check")]
+        because = f"{error}; no repair passed every check, so the first that compiles is kept"
     if retry_empty > 0 and db_path and (failed or sql is not None and reads_only(sql) is True and _empty(db_path, sql)):
         samples = [engine.generate(schema_text, question, temperature=0.7, seed=3000 + i, cancel=cancel)
                    for i in range(retry_empty)]
@@ -180,6 +189,13 @@ def _check_finding(db_path: str, sql: str, schema: Schema) -> str | None:
     that is wrong whatever the data (shape_checks: a set operation on two aggregates, IS NULL on a column
     the inner joins keep non-NULL)."""
     return always_false_literal(db_path, sql, schema) or ungrouped_column(sql, schema) or shape_problem(sql, schema)
+
+
+def _compiles(db_path: str, sql: str | None) -> bool:
+    try:
+        return sql is not None and prepare_error(db_path, sql) is None
+    except NicheError:
+        return False
 
 
 def sql_from_output(text: str, schema: Schema) -> tuple[str | None, list[Problem]]:

@@ -184,3 +184,24 @@ def test_retry_on_an_empty_result_is_the_default_only_on_a_gpu(engine):
     assert engine.gpu_layers == 0 and default_retry_empty(engine) == RETRY_EMPTY == 0
     assert default_retry_empty(SimpleNamespace(gpu_layers=-1)) == RETRY_EMPTY_GPU > 0  # all layers on a GPU
     assert default_retry_empty(SimpleNamespace(gpu_layers=12)) == RETRY_EMPTY_GPU
+
+
+def test_a_repair_that_compiles_but_trips_a_check_beats_a_first_answer_that_does_not_compile(engine, db,
+                                                                                              monkeypatch):
+    """The model's outputs are scripted (prompts, database and checks are real): the first answer names a
+    column that does not exist; every repair compiles but tests a value in the wrong letter case."""
+    schema = SchemaCache().get(str(db))
+    broken, flagged = "SELECT nom FROM pets", "SELECT name FROM pets WHERE species = 'Dog'"
+    from nichelm.assistant.engine import Generation
+
+    outputs = iter([broken] + [flagged] * 3)
+    monkeypatch.setattr(engine, "complete", lambda prompt, **kw: Generation(next(outputs), 10, 5, 0.01))
+    ans = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), repair=True)
+    assert (ans.sql, ans.first_sql, ans.repaired) == (flagged, broken, True)
+    assert "no such column: nom" in ans.replaced_because and "the first that compiles is kept" in ans.replaced_because
+    warning = [p for p in ans.problems if p.kind == "check"]
+    assert warning and warning[0].severity == "warning" and "'dog'" in warning[0].message
+    # a first answer that compiles stays when the repairs trip checks too
+    outputs = iter(["SELECT name FROM pets WHERE species = 'DOG'"] + [flagged] * 3)
+    again = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), repair=True)
+    assert (again.sql, again.repaired) == ("SELECT name FROM pets WHERE species = 'DOG'", False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from nichelm.assistant.render import cell_text, replaced_note, result_table
+from nichelm.assistant.render import cell_text, check_notes, replaced_note, result_table
 from nichelm.assistant.repl_input import classify, input_complete, question_text, split_statements
 
 
@@ -133,3 +133,10 @@ def test_nichelm_ask_table_shows_cells_as_the_repl_does():
     text = format_table(["total", "note", "blob"], [[5291.469999999999, "two\nlines", b"\x00"], [None, "x", 3]])
     assert text.splitlines()[2].split() == ["5291.47", "two\\nlines", "<1", "bytes>"]
     assert text.splitlines()[3].split() == ["NULL", "x", "3"]
+
+
+def test_check_notes_show_only_what_the_checks_found():
+    answer = {"problems": [{"kind": "check", "severity": "warning", "message": "this query may be wrong: x"},
+                           {"kind": "multiple", "severity": "warning", "message": "more than one statement"}]}
+    assert check_notes(answer) == ["-- this query may be wrong: x"]
+    assert check_notes({"problems": []}) == [] and check_notes({}) == []
