@@ -191,3 +191,17 @@ def test_rerender_rebuilds_hierarchy_prompts_from_their_directory(generated):
     assert [r["messages"][1:] for r in bare] == [r["messages"][1:] for r in records]  # question and answer kept
     with pytest.raises(HierarchyDirMissing, match="--hierarchy-dir"):
         rerender(records[:1], example_values=3, enum_values=OPTS.enum_values)
+
+
+def test_a_named_bottom_level_node_is_not_joined_to_its_parent(generated):
+    """The rows of one named leaf come from the node itself: one join to the hierarchy table, filtered on the
+    name of a node at the bottom level."""
+    pairs, hs, _, _ = generated
+    by_db = {h.db_id: h for h in hs}
+    named = [p for p in pairs if p["template"] == "named_child_facts"]
+    assert len(named) >= 5
+    for p in named:
+        h = by_db[p["db_id"]]
+        assert p["query"].count(f"JOIN {h.table} ") == 1 and " AS parent" not in p["query"], p
+        name = re.search(r"\.name = '([^']+)'", p["query"]).group(1)
+        assert h.level_of[name.replace("''", "'")] == h.depth - 1, p

@@ -37,10 +37,11 @@ from .sql_style import restyle_checked
 TEMPLATES = {f.__name__: f for f in (
     T.children_of, T.child_with_parent, T.leaf_nodes, T.top_level, T.child_count, R.rollup_count,
     R.rollup_measure, R.rollup_year, R.rollup_named, R.top_without_facts, R.best_per_child,
-    R.grandparent_rollup, R.employee_manager, R.manager_reports,
+    R.grandparent_rollup, R.employee_manager, R.manager_reports, R.named_child_facts,
 )}
 # The totals across children are the skill the model lacks; questions about the tree alone are easier.
-WEIGHTS = {name: 2 for name in ("rollup_count", "rollup_measure", "rollup_year", "rollup_named",
+# A named bottom-level node's own rows (no parent join) counter the habit of joining every named node upward.
+WEIGHTS = {name: 2 for name in ("rollup_count", "rollup_measure", "rollup_year", "rollup_named", "named_child_facts",
                                 "top_without_facts", "best_per_child", "grandparent_rollup")}
 ROUNDS = 8  # calls of each template per database: each draws other names, years and phrasings
 PER_DB_TEMPLATE = 4  # at most this many pairs of one template from one database (times its weight)

@@ -38,7 +38,8 @@ def fact_from(h: Hierarchy, f: Fact, alias: str = "child") -> str:
             nxt = f.path[i + 1][0]
             sql += f" JOIN {nxt} ON {tab}.{col} = {nxt}.id"
         else:
-            sql += f" JOIN {h.table} AS {alias} ON {tab}.{col} = {alias}.id"
+            named = "" if alias == h.table else f" AS {alias}"  # the table's own name needs no alias
+            sql += f" JOIN {h.table}{named} ON {tab}.{col} = {alias}.id"
     return sql
 
 

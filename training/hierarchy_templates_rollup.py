@@ -1,6 +1,7 @@
 """Templates that total the rows under a hierarchy: per parent across its children (the skill the model
 lacked), for one year, for one named parent, the parents with nothing under them, the best row in each
-child (a window function), totals over three levels, and employees with their managers. Same contract
+child (a window function), totals over three levels, employees with their managers, and the rows of
+one named bottom-level node (no parent join). Same contract
 and SQL style as training/hierarchy_templates.py.
 """
 
@@ -129,6 +130,30 @@ def rollup_named(h, con, rng):
                            "Across the {cs} of the {p} {name}, what is the {a} of the {facts}?"],
                      a=words, facts=f.noun.many, cs=c.many, p=p1, name=name)
             out.append(Cand("rollup_named", qs, f"SELECT {expr} {where}"))
+    return out
+
+
+def named_child_facts(h, con, rng):
+    """The rows of one named bottom-level node: no parent join, since the node holds them itself (without
+    this, a model that has learnt roll-ups joins a named leaf to its parent and finds nothing)."""
+    out = []
+    for f in h.facts:
+        names = values(con, f"SELECT DISTINCT {h.table}.name {fact_from(h, f, h.table)} ORDER BY {h.table}.name")
+        if not names:
+            continue
+        name, c = rng.choice(names), plain(h.levels[-1], rng)
+        where = f"{fact_from(h, f, h.table)} WHERE {h.table}.name = {lit(name)}"
+        if f.measures and rng.random() < 0.5:
+            expr, _, words = _agg(f, rng.choice(f.measures), rng)
+            qs = say(rng, ["What is the {a} of the {facts} in the {c} {name}?",
+                           "For the {c} {name}, what is the {a} of its {facts}?"],
+                     a=words, facts=f.noun.many, c=c.one, name=name)
+            out.append(Cand("named_child_facts", qs, f"SELECT {expr} {where}"))
+        else:
+            qs = say(rng, ["How many {facts} does the {c} {name} have?", "Count the {facts} in {name}.",
+                           "What is the number of {facts} of the {c} {name}?"],
+                     facts=f.noun.many, c=c.one, name=name)
+            out.append(Cand("named_child_facts", qs, f"SELECT COUNT(*) {where}", positive=True))
     return out
 
 
