@@ -126,7 +126,8 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     n_candidates, first_sql, because = len(gens), None, None
     error = _failure(sql, problems, db_path, schema) if repair else None
     hint = repair_hint(schema, sql or "", error) if error and repair_hints else None
-    kept = None  # a repair that compiles but trips a check: kept over a first answer that does not compile
+    # A repair that compiles but trips a check is kept over a first answer that does not compile.
+    kept, first_broken = None, bool(error) and bool(db_path) and not _compiles(db_path, sql)
     for attempt in range(REPAIR_ATTEMPTS if error else 0):
         # The greedy retry first; if the model repeats itself, sampled ones (a fine-tuned model tends to
         # write the same query again).
@@ -136,11 +137,13 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         sql2, problems2 = sql_from_output(fix.text, schema)
         # A question that got a query must not get a statement that changes things (or DDL) instead.
         same_kind = reads_only(sql2) is True or (sql is not None and reads_only(sql) is not True)
-        why = _failure(sql2, problems2, db_path, schema) if sql2 is not None and same_kind else "unusable"
+        if sql2 is None or not same_kind:
+            continue
+        why = _failure(sql2, problems2, db_path, schema)
         if why is None:
             first_sql, sql, problems, because = sql, sql2, problems2, error
             break
-        if kept is None and why != "unusable" and db_path and _compiles(db_path, sql2) and not _compiles(db_path, sql):
+        if kept is None and first_broken and _compiles(db_path, sql2):
             kept = sql2, problems2, why
     failed = error is not None and first_sql is None  # no repair compiled and passed the checks
     if failed and kept is not None:
