@@ -33,7 +33,7 @@ def append_records(base: str | Path, other: str | Path, source: str, out: str | 
     added = lines_of_source(other.read_text(encoding="utf-8").splitlines(keepends=True), source)
     if not added:
         raise ValueError(f"no record with source {source!r} in {other}")
-    keys = {(r["db_id"], r["question"]) for r in map(json.loads, base_text.splitlines()) if r}
+    keys = {(r["db_id"], r["question"]) for r in map(json.loads, filter(str.strip, base_text.splitlines()))}
     clash = [r for r in map(json.loads, added) if (r["db_id"], r["question"]) in keys]
     if clash:
         raise ValueError(f"{len(clash)} of the added records are already in {base}, e.g. {clash[0]['question']!r}")
