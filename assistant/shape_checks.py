@@ -63,11 +63,12 @@ def null_test_after_inner_join(tree: exp.Expression, schema: Schema) -> str | No
         if where is None or any(j.side for j in joins) or any("OUTER" in (j.kind or "").upper() for j in joins):
             continue
         tables = tables_by_alias(select, schema)
-        conditions = _conjuncts(where.this) + [c for j in joins if j.args.get("on") for c in _conjuncts(j.args["on"])]
+        tests = _conjuncts(where.this)
+        conditions = tests + [c for j in joins if j.args.get("on") for c in _conjuncts(j.args["on"])]
         tied = {k for eq in conditions if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column)
                 and isinstance(eq.expression, exp.Column)
                 for k in (resolve(eq.this, tables), resolve(eq.expression, tables)) if k}
-        for test in _conjuncts(where.this):
+        for test in tests:
             if not (isinstance(test, exp.Is) and isinstance(test.expression, exp.Null)
                     and isinstance(test.this, exp.Column)):
                 continue

@@ -1,8 +1,7 @@
 """Templates that total the rows under a hierarchy: per parent across its children (the skill the model
 lacked), for one year, for one named parent, the parents with nothing under them, the best row in each
-child (a window function), totals over three levels, employees with their managers, and the rows of
-one named bottom-level node (no parent join). Same contract
-and SQL style as training/hierarchy_templates.py.
+child (a window function), totals over three levels, employees with their managers, and the rows of one
+named bottom-level node (no parent join). Same contract and SQL style as training/hierarchy_templates.py.
 """
 
 from __future__ import annotations
