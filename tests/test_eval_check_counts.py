@@ -1,0 +1,25 @@
+"""nichelm-eval checks: which of the product's answer checks trips, counted on real queries and a real file."""
+
+from nichelm.eval.check_counts import count_trips
+
+
+def test_each_query_counts_for_the_first_check_it_trips(tmp_path, sqlite_file):
+    db = str(sqlite_file(tmp_path / "shop.sqlite", """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, country TEXT);
+        CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), total REAL);
+        INSERT INTO customers VALUES (1, 'France'), (2, NULL);
+        INSERT INTO orders VALUES (1, 1, 9.5), (2, 1, 3.0);
+    """))
+    items = [
+        ("a", "SELECT id FROM customers WHERE country = 'france'", db, False),  # letter case: literal
+        ("b", ("SELECT customers.country, orders.total FROM customers JOIN orders ON orders.customer_id = "
+               "customers.id GROUP BY customers.id"), db, False),  # an arbitrary row's total: group
+        ("c", "SELECT COUNT(*) FROM orders INTERSECT SELECT COUNT(*) FROM customers", db, True),  # shape
+        ("d", "SELECT COUNT(*) FROM orders", db, True),  # nothing
+        ("e", None, db, False),  # no SQL: not counted
+    ]
+    trips = count_trips(items)
+    assert trips.total == 4
+    assert trips.by_check == {"literal": [1, 0], "group": [1, 0], "shape": [1, 1]}
+    assert trips.ids == ["a", "b", "c"]
+    assert trips.lines("answers") == ["answers: 4 checked; literal 1 (0 right), group 1 (0 right), shape 1 (1 right)"]
