@@ -184,15 +184,19 @@ def test_period_templates_write_sql_that_runs_and_means_what_it_says(tiny_db):
     prof = profile("tiny", tiny_db)
     con = connect_readonly(tiny_db)
     try:
-        made = {}
+        made, busiest_widths = {}, set()
         for fn in periods.TEMPLATES:
             for seed in range(6):
                 for c in fn(prof, random.Random(seed)):
                     why = augment.validate(con, c)
                     assert not (why or "").startswith("error"), (why, c)  # empty/zero is for the driver to drop
+                    if c.template == "busiest_month_per_year":  # the count only when the question asks for it
+                        width = len(con.execute(c.sql).fetchall()[0])
+                        assert width == (3 if "how many" in c.question else 2), c
+                        busiest_widths.add(width)
                     if why is None:
                         made.setdefault(c.template, c)
-        assert set(made) == {f.__name__ for f in periods.TEMPLATES}
+        assert set(made) == {f.__name__ for f in periods.TEMPLATES} and busiest_widths == {2, 3}
         # the LAG column is this period's value minus the previous one
         rows = con.execute(made["period_change"].sql).fetchall()
         assert rows[0][2] is None and all(b[2] == b[1] - a[1] for a, b in zip(rows, rows[1:]))

@@ -205,3 +205,53 @@ def test_a_named_bottom_level_node_is_not_joined_to_its_parent(generated):
         assert p["query"].count(f"JOIN {h.table} ") == 1 and " AS parent" not in p["query"], p
         name = re.search(r"\.name = '([^']+)'", p["query"]).group(1)
         assert h.level_of[name.replace("''", "'")] == h.depth - 1, p
+
+
+def _event_rows(h, query: str):
+    """(event fact, entity fact, {entity id: [(date, row)]}) of the event table a query reads."""
+    from nichelm.training.hierarchy_templates_events import events
+
+    f, e = next((f, e) for f, e in events(h) if f" {f.table} " in query + " " or f"FROM {f.table}" in query)
+    con = sqlite3.connect(h.path)
+    con.row_factory = sqlite3.Row
+    try:
+        by_entity: dict[int, list] = {}
+        for r in con.execute(f"SELECT * FROM {f.table}"):
+            by_entity.setdefault(r[f.path[0][1]], []).append(r)
+        labels = dict(con.execute(f"SELECT id, {e.label} FROM {e.table}").fetchall())
+    finally:
+        con.close()
+    return f, e, by_entity, labels
+
+
+def test_event_pairs_mean_what_the_question_says(generated):
+    """Recomputed in Python from the rows: entities with rows in both years (or in one and not the other), and
+    entities whose total passes the threshold the question names."""
+    pairs, hs, _, _ = generated
+    by_db = {h.db_id: h for h in hs}
+    checked = {"in_both_years": 0, "total_over": 0}
+    for p in pairs:
+        if p["template"] not in checked:
+            continue
+        h, q = by_db[p["db_id"]], p["question"]
+        f, _, by_entity, labels = _event_rows(h, p["query"])
+        got = execute_readonly(h.path, p["query"]).rows
+        if p["template"] == "in_both_years":
+            y1, y2 = re.findall(r"\b(20\d\d)\b", q)
+            years = {k: {r[f.date][:4] for r in rows} for k, rows in by_entity.items()}
+            negated = "none in" in q or "no " in q
+            want = [k for k, ys in years.items() if y1 in ys and (y2 not in ys if negated else y2 in ys)]
+        else:
+            x = float(re.search(r"(?:above|more than|passed|over) (-?[\d.]+)", q).group(1))
+            since = re.search(r"from (20\d\d) on", q)
+            m = next(m for m in f.measures if m.words in q)
+            totals = {k: sum(r[m.col] for r in rows if not since or r[f.date] >= since.group(1))
+                      for k, rows in by_entity.items()}
+            want = [k for k, t in totals.items() if t > x and (not since or any(
+                r[f.date] >= since.group(1) for r in by_entity[k]))]
+        if got and len(got[0]) == 1 and isinstance(got[0][0], int) and p["query"].startswith(("SELECT COUNT", "WITH")):
+            assert got[0][0] == len(want), p
+        else:
+            assert sorted(r[0] for r in got) == sorted(labels[k] for k in want), p
+        checked[p["template"]] += 1
+    assert min(checked.values()) >= 5, checked

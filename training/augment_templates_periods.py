@@ -93,11 +93,13 @@ def busiest_month_per_year(p, rng):
     for t, d, years in _dated(p, rng):
         if len(years) < 2:
             continue
-        qs = say(rng, ["For each year, which month had the most {rows}?",
-                       "Find the busiest month of every year by number of {rows} (ties included).",
-                       "Per year, show the month with the highest count of {rows}."],
-                 rows=t.nouns)
-        sql = (f"SELECT year, month, n FROM (SELECT strftime('%Y', {q(d.name)}) AS year, strftime('%m', "
+        # The count is in the answer only when the question asks for it.
+        counted = rng.random() < 0.5
+        qs = say(rng, ["For each year, which month had the most {rows}{tail}?",
+                       "Find the busiest month of every year by number of {rows}{tail} (ties included).",
+                       "Per year, show the month with the highest count of {rows}{tail}."],
+                 rows=t.nouns, tail=", and how many" if counted else "")
+        sql = (f"SELECT year, month{', n' if counted else ''} FROM (SELECT strftime('%Y', {q(d.name)}) AS year, strftime('%m', "
                f"{q(d.name)}) AS month, COUNT(*) AS n, RANK() OVER (PARTITION BY strftime('%Y', {q(d.name)}) "
                f"ORDER BY COUNT(*) DESC) AS rnk FROM {q(t.name)} WHERE {q(d.name)} IS NOT NULL "
                f"GROUP BY year, month) WHERE rnk = 1")

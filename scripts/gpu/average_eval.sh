@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# After train_seeds.sh on the GPU machine, detached (survives the call that starts it): wait for the seed
+# runs, average their GGUF adapters cut to rank 8, then evaluate the average on both sets (one card each,
+# as the daemon serves on a GPU: repair, checks, retries) beside the daemon latency benchmark on a third card.
+#   [CARDS="0 1 2"] average_eval.sh start LABEL SEED [SEED...]   (LABEL as given to train_seeds.sh)
+#   average_eval.sh status
+#   average_eval.sh pack        # every seed's metrics, plots, log and sha, the runs and latency -> $OUT/avg.tgz
+#   average_eval.sh adapters    # the averaged adapter and each seed's, split in 15 MB parts -> $OUT (a call each
+#                               # when they are more than 8 parts: PART="00" or PART="01")
+# Needs: start.sh, join_halves.sh, train_seeds.sh (the runs in /root/seed-LABEL-SEED). Run from the checkout's root.
+set -u
+A=/root/avg
+case "${1:-}" in
+  start)
+    shift; label=$1; shift
+    mkdir -p $A && rm -f $A/status
+    # run from a copy: the checkout this call runs in may be gone before the steps end
+    rm -rf /root/avgcode && mkdir -p /root/avgcode && tar --exclude='./.x*' -cf - . | tar -C /root/avgcode -xf -
+    cd /root/avgcode
+    CARDS=${CARDS:-0 1 2} setsid nohup bash scripts/gpu/average_eval.sh steps "$label" "$@" > $A/steps.log 2>&1 < /dev/null &
+    echo $! > $A/pid
+    echo "started $label: seeds $*" ;;
+  steps)
+    shift; label=$1; shift
+    source scripts/gpu/env.sh
+    bash scripts/gpu/install_llama.sh || exit 1
+    files=""
+    for s in "$@"; do
+      w=/root/seed-$label-$s
+      while [ "$(cat $w/status 2>/dev/null)" = running ] && kill -0 "$(cat $w/pid)" 2>/dev/null; do sleep 10; done
+      if [ "$(cat $w/status 2>/dev/null)" = done ]; then files="$files $w/run/nichelm-$label-seed$s-lora.gguf"
+      else echo "[avg] seed $s not used: $(cat $w/status 2>/dev/null)"; fi
+    done
+    echo "[avg] averaging:$files $(date -u +%T)"
+    [ -n "$files" ] || exit 1
+    python3 -m nichelm.convert.cli average $files --rank 8 --out $A/nichelm-$label-lora.gguf > $A/average_rank8.json || exit 1
+    sha256sum $A/nichelm-$label-lora.gguf | tee $A/adapter.sha256
+    cards=($CARDS)
+    SETS="ecommerce spider-dev" CARDS="${cards[0]} ${cards[1]}" bash scripts/gpu/eval.sh $label \
+      --lora $A/nichelm-$label-lora.gguf --repair --retry-empty 4 > $A/eval.log 2>&1 &
+    ev=$!
+    CUDA_VISIBLE_DEVICES=${cards[2]} python3 benchmarks/daemon_latency.py --model /root/base/model.gguf \
+      --spider /root/spider --lora $A/nichelm-$label-lora.gguf --out $A/daemon_latency_gpu_$label.json > $A/latency.log 2>&1
+    echo "[avg] latency rc=$? $(date -u +%T)"
+    wait $ev
+    echo "[avg] evals done $(date -u +%T)"
+    echo done > $A/status ;;
+  status)
+    echo "avg: $(cat $A/status 2>/dev/null || echo running)"; tail -n 4 $A/steps.log 2>/dev/null
+    for f in /root/runs/*.log; do [ -f "$f" ] && echo "$f: $(grep -c . "${f%.log}/predictions.jsonl" 2>/dev/null)"; done ;;
+  pack)
+    mkdir -p $A/pack
+    for w in /root/seed-*/; do
+      n=$(basename $w); mkdir -p $A/pack/$n
+      for f in metrics.json loss.png token_accuracy.png convert.json adapter.sha256; do cp $w/run/$f $A/pack/$n/ 2>/dev/null; done
+      tail -c 2000000 $w/pipeline.log > $A/pack/$n/pipeline.log 2>/dev/null
+    done
+    cp $A/*.json $A/*.log $A/adapter.sha256 $A/pack/ 2>/dev/null
+    cp -r /root/runs $A/pack/runs 2>/dev/null
+    tar -C $A/pack -czf "$OUT/avg.tgz" . && ls -la "$OUT" ;;
+  adapters)
+    for g in $A/nichelm-*-lora.gguf /root/seed-*/run/nichelm-*-seed*-lora.gguf; do
+      [ -f "$g" ] && split -b 15M -d "$g" /root/parts-$(basename $g).part-
+    done
+    ls /root/parts-* | sort | awk -v p="${PART:-all}" 'p == "all" || int((NR - 1) / 8) == int(p)' | xargs -I{} cp {} "$OUT/"
+    ls -la "$OUT" ;;
+esac
