@@ -3,27 +3,32 @@
 # runs, average their GGUF adapters cut to rank 8, then evaluate the average on both sets (one card each,
 # as the daemon serves on a GPU: repair, checks, retries) beside the daemon latency benchmark on a third card.
 #   [CARDS="0 1 2"] average_eval.sh start LABEL SEED [SEED...]   (LABEL as given to train_seeds.sh)
+#   [CARDS="3"] average_eval.sh start-adapter LABEL GGUF          the same steps for an adapter that exists (on one
+#                                                                 card: both sets side by side, then the latency)
 #   average_eval.sh status
 #   average_eval.sh pack        # every seed's metrics, plots, log and sha, the runs and latency -> $OUT/avg.tgz
 #   average_eval.sh adapters    # the averaged adapter and each seed's, split in 15 MB parts -> $OUT (a call each
-#                               # when they are more than 8 parts: PART="00" or PART="01")
+#                               # three adapters at most (64 MiB): PART=0, then PART=1)
+# EVAL_ARGS and LAT_ARGS add options to the evaluation and the benchmark (e.g. "--limit 3", "--dbs 1 --per-db 2"
+# for a dry run on the CPU).
 # Needs: start.sh, join_halves.sh, train_seeds.sh (the runs in /root/seed-LABEL-SEED). Run from the checkout's root.
 set -u
 A=/root/avg
 case "${1:-}" in
-  start)
-    shift; label=$1; shift
-    mkdir -p $A && rm -f $A/status
+  start|start-adapter)
+    mode=$1; shift; label=$1; shift
+    mkdir -p $A && rm -f $A/status-$label
     # run from a copy: the checkout this call runs in may be gone before the steps end
-    rm -rf /root/avgcode && mkdir -p /root/avgcode && tar --exclude='./.x*' -cf - . | tar -C /root/avgcode -xf -
-    cd /root/avgcode
-    CARDS=${CARDS:-0 1 2} setsid nohup bash scripts/gpu/average_eval.sh steps "$label" "$@" > $A/steps.log 2>&1 < /dev/null &
-    echo $! > $A/pid
-    echo "started $label: seeds $*" ;;
+    rm -rf /root/avgcode-$label && mkdir -p /root/avgcode-$label
+    tar --exclude='./.x*' -cf - . | tar -C /root/avgcode-$label -xf -
+    cd /root/avgcode-$label
+    step=steps; [ "$mode" = start-adapter ] && step=evaluate
+    CARDS=${CARDS:-0 1 2} setsid nohup bash scripts/gpu/average_eval.sh $step "$label" "$@" > $A/$label.log 2>&1 < /dev/null &
+    echo "started $step $label: $*" ;;
   steps)
     shift; label=$1; shift
+    export NICHELM_NS=/root/ns-$label
     source scripts/gpu/env.sh
-    bash scripts/gpu/install_llama.sh || exit 1
     files=""
     for s in "$@"; do
       w=/root/seed-$label-$s
@@ -35,18 +40,29 @@ case "${1:-}" in
     [ -n "$files" ] || exit 1
     python3 -m nichelm.convert.cli average $files --rank 8 --out $A/nichelm-$label-lora.gguf > $A/average_rank8.json || exit 1
     sha256sum $A/nichelm-$label-lora.gguf | tee $A/adapter.sha256
+    bash scripts/gpu/average_eval.sh evaluate "$label" $A/nichelm-$label-lora.gguf ;;
+  evaluate)  # LABEL GGUF: both sets, as served on a GPU, and the daemon latency; a card each when there are 3
+    label=$2 lora=$3
+    export NICHELM_NS=/root/ns-$label
+    source scripts/gpu/env.sh
+    bash scripts/gpu/install_llama.sh || exit 1
     cards=($CARDS)
-    SETS="ecommerce spider-dev" CARDS="${cards[0]} ${cards[1]}" bash scripts/gpu/eval.sh $label \
-      --lora $A/nichelm-$label-lora.gguf --repair --retry-empty 4 > $A/eval.log 2>&1 &
+    lat() {
+      CUDA_VISIBLE_DEVICES=$1 python3 benchmarks/daemon_latency.py --model /root/base/model.gguf --spider /root/spider \
+        --lora "$lora" --out $A/daemon_latency_gpu_$label.json ${LAT_ARGS:-} > $A/latency-$label.log 2>&1
+      echo "[avg] $label latency rc=$? $(date -u +%T)"
+    }
+    SETS="ecommerce spider-dev" CARDS="${cards[0]} ${cards[1]:-${cards[0]}}" bash scripts/gpu/eval.sh $label \
+      --lora "$lora" --repair --retry-empty 4 ${EVAL_ARGS:-} > $A/eval-$label.log 2>&1 &
     ev=$!
-    CUDA_VISIBLE_DEVICES=${cards[2]} python3 benchmarks/daemon_latency.py --model /root/base/model.gguf \
-      --spider /root/spider --lora $A/nichelm-$label-lora.gguf --out $A/daemon_latency_gpu_$label.json > $A/latency.log 2>&1
-    echo "[avg] latency rc=$? $(date -u +%T)"
+    [ ${#cards[@]} -ge 3 ] && lat ${cards[2]}
     wait $ev
-    echo "[avg] evals done $(date -u +%T)"
-    echo done > $A/status ;;
+    echo "[avg] $label evals done $(date -u +%T)"
+    [ ${#cards[@]} -ge 3 ] || lat ${cards[0]}
+    echo done > $A/status-$label ;;
   status)
-    echo "avg: $(cat $A/status 2>/dev/null || echo running)"; tail -n 4 $A/steps.log 2>/dev/null
+    for f in $A/*.log; do echo "$f: $(tail -n 2 $f | tr '\n' ' ')"; done
+    ls $A/status-* 2>/dev/null
     for f in /root/runs/*.log; do [ -f "$f" ] && echo "$f: $(grep -c . "${f%.log}/predictions.jsonl" 2>/dev/null)"; done ;;
   pack)
     mkdir -p $A/pack
@@ -62,6 +78,6 @@ case "${1:-}" in
     for g in $A/nichelm-*-lora.gguf /root/seed-*/run/nichelm-*-seed*-lora.gguf; do
       [ -f "$g" ] && split -b 15M -d "$g" /root/parts-$(basename $g).part-
     done
-    ls /root/parts-* | sort | awk -v p="${PART:-all}" 'p == "all" || int((NR - 1) / 8) == int(p)' | xargs -I{} cp {} "$OUT/"
+    ls /root/parts-* | sort | awk -v p="${PART:-all}" 'p == "all" || int((NR - 1) / 6) == int(p)' | xargs -I{} cp {} "$OUT/"
     ls -la "$OUT" ;;
 esac
