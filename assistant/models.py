@@ -78,18 +78,20 @@ register(ModelSpec(
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
-# NicheLM v8: the mean of three runs of v2's recipe (training/configs/nichelm_v2.yaml with seeds 1234, 4321
-# and 5678) on v2's data plus 600 generated hierarchy pairs (`build-data --hierarchies 600`), each a LoRA
-# adapter trained on the dequantized weights of the Q4_K_M base it runs on, cut to its best rank-8
-# approximation (`nichelm-convert average ... --rank 8`); small enough to ship inside the package.
-# v6 (the same on v2's data alone, sha256 9ffe19dd...), v2 (7b197cee...) and v1 (5462edb1...) are in the git
-# history (commits f54b292, de39e47 and 813ca23), with their evaluation runs in results/.
+# NicheLM v9: the mean of three runs of v2's recipe (training/configs/nichelm_v2.yaml with seeds 1234, 4321
+# and 5678) on data built at commit 7911aa6 (`build-data --augment 3000 --hierarchies 1000`: Spider train,
+# generated SQLite-idiom pairs, and generated pairs over hierarchies and over the dated rows of an entity),
+# each a LoRA adapter trained on the dequantized weights of the Q4_K_M base it runs on, cut to its best
+# rank-8 approximation (`nichelm-convert average ... --rank 8`); small enough to ship inside the package.
+# v8 (v2's data + 600 hierarchy pairs, sha256 26054466...), v6 (9ffe19dd...), v2 (7b197cee...) and v1
+# (5462edb1...) are in the git history (commits 297ac36, f54b292, de39e47 and 813ca23), with their
+# evaluation runs in results/.
 register(ModelSpec(
-    "nichelm-v8-lora", "nichelm-v8-lora.gguf", 18_491_584,
-    "2605446681f7fcf3c8b5ae66b26f17d137eff20587df25511828b804dfb43152",
-    "NicheLM v8: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct, three runs averaged "
+    "nichelm-v9-lora", "nichelm-v9-lora.gguf", 18_491_584,
+    "2d949078d22e98886aab430a79df6e43b2932e19f9e93f43d4cd07543365e413",
+    "NicheLM v9: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct, three runs averaged "
     "(the default adapter)",
-    base=DEFAULT_MODEL, bundled="nichelm-v8-lora.gguf", kind="lora", prompt_version=1,
+    base=DEFAULT_MODEL, bundled="nichelm-v9-lora.gguf", kind="lora", prompt_version=1,
 ))
 NO_ADAPTER = ("none", "no", "off", "")
 

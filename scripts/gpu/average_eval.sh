@@ -72,7 +72,7 @@ case "${1:-}" in
       tail -c 2000000 $w/pipeline.log > $A/pack/$n/pipeline.log 2>/dev/null
     done
     cp $A/*.json $A/*.log $A/adapter.sha256 $A/pack/ 2>/dev/null
-    cp -r /root/runs $A/pack/runs 2>/dev/null
+    rm -rf $A/pack/runs && cp -r /root/runs $A/pack/runs 2>/dev/null
     tar -C $A/pack -czf "$OUT/avg.tgz" . && ls -la "$OUT" ;;
   adapters)
     for g in $A/nichelm-*-lora.gguf /root/seed-*/run/nichelm-*-seed*-lora.gguf; do
