@@ -147,8 +147,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--augment", type=int, default=0, metavar="N",
                    help="add N generated SQLite-idiom pairs (see `augment`); 0 = Spider only")
     b.add_argument("--hierarchies", type=int, default=0, metavar="N",
-                   help="add N generated pairs over parent/child hierarchies, on databases of our own "
-                        "(training/hierarchy_data.py); 0 = none")
+                   help="add N generated pairs over parent/child hierarchies and the dated rows under an "
+                        "entity, on databases of our own (training/hierarchy_data.py); 0 = none")
     b.add_argument("--hierarchy-dir", default=None, metavar="DIR",
                    help="keep the hierarchy databases in DIR (default: a temporary directory)")
     _enum_arg(b)
