@@ -255,3 +255,21 @@ def test_event_pairs_mean_what_the_question_says(generated):
             assert sorted(r[0] for r in got) == sorted(labels[k] for k in want), p
         checked[p["template"]] += 1
     assert min(checked.values()) >= 5, checked
+
+
+def test_filtered_rollups_filter_rows_before_grouping(generated):
+    """A per-parent count of the rows that pass a test adds up to every such row (rows hang only under leaves,
+    and every leaf has a parent): the test is on the rows in WHERE, not on a total in HAVING."""
+    pairs, hs, _, _ = generated
+    paths = {h.db_id: h.path for h in hs}
+    checked = 0
+    for p in (p for p in pairs if p["template"] == "rollup_filtered"):
+        assert "HAVING" not in p["query"], p
+        table, col, cmp, x = re.search(r"WHERE (\w+)\.(\w+) ([<>]) (-?[\d.]+)", p["query"]).groups()
+        rows = execute_readonly(paths[p["db_id"]], p["query"]).rows
+        want = execute_readonly(paths[p["db_id"]], f"SELECT COUNT(*) FROM {table} WHERE {col} {cmp} {x}").rows[0][0]
+        assert sum(r[1] for r in rows) == want, p
+        assert x in p["question"] and ("above" in p["question"] or "over" in p["question"]
+                                       or "more than" in p["question"]) == (cmp == ">"), p
+        checked += 1
+    assert checked >= 5

@@ -38,12 +38,14 @@ from .sql_style import restyle_checked
 
 TEMPLATES = {f.__name__: f for f in (
     T.children_of, T.child_with_parent, T.leaf_nodes, T.top_level, T.child_count, R.rollup_count,
-    R.rollup_measure, R.rollup_year, R.rollup_named, R.top_without_facts, R.best_per_child,
+    R.rollup_filtered, R.rollup_measure, R.rollup_year, R.rollup_named, R.top_without_facts, R.best_per_child,
     R.grandparent_rollup, R.employee_manager, R.manager_reports, R.named_child_facts, *E.TEMPLATES,
 )}
 # The totals across children are the skill the model lacks; questions about the tree alone are easier.
 # A named bottom-level node's own rows (no parent join) counter the habit of joining every named node upward.
-WEIGHTS = {name: 2 for name in ("rollup_count", "rollup_measure", "rollup_year", "rollup_named", "named_child_facts",
+# Rows filtered before a roll-up (rollup_filtered) counter the v9 habit of HAVING SUM(...) > X for a row test.
+WEIGHTS = {name: 2 for name in ("rollup_count", "rollup_filtered", "rollup_measure", "rollup_year", "rollup_named",
+                                "named_child_facts",
                                 "top_without_facts", "best_per_child", "grandparent_rollup")}
 # The dated rows under an entity (training/hierarchy_templates_events.py) teach skills of their own, as often.
 WEIGHTS.update({f.__name__: 2 for f in E.TEMPLATES})

@@ -50,7 +50,8 @@ def _nice(v: float) -> int | float:
     return round(v) if abs(v) >= 10 else round(v, 1)
 
 
-def _quantile(con: sqlite3.Connection, sql: str, q: float) -> int | float | None:
+def round_quantile(con: sqlite3.Connection, sql: str, q: float) -> int | float | None:
+    """The *q*-quantile of the values *sql* returns, rounded as a person would type it (None: no values)."""
     vals = sorted(values(con, sql))
     return _nice(vals[min(len(vals) - 1, int(q * len(vals)))]) if vals else None
 
@@ -113,7 +114,7 @@ def total_over(h, con, rng):
         for m in _summable(f):
             since = rng.choice(_years(con, f)[1:] or [None]) if rng.random() < 0.4 else None
             where = f" WHERE {f.table}.{f.date} >= '{since}-01-01'" if since else ""
-            x = _quantile(con, f"SELECT SUM({m.col}) FROM {f.table}{where} GROUP BY {_fk(f)}", rng.uniform(0.4, 0.75))
+            x = round_quantile(con, f"SELECT SUM({m.col}) FROM {f.table}{where} GROUP BY {_fk(f)}", rng.uniform(0.4, 0.75))
             if x is None:
                 continue
             tail = f", counting only {f.noun.many} from {since} on" if since else ""
@@ -174,8 +175,8 @@ def union_two_routes(h, con, rng):
         if not e.measures or not f.measures:
             continue
         em, fm = rng.choice(e.measures), rng.choice(f.measures)
-        x = _quantile(con, f"SELECT {em.col} FROM {e.table}", rng.uniform(0.8, 0.9))
-        yv = _quantile(con, f"SELECT {fm.col} FROM {f.table}", rng.uniform(0.9, 0.97))
+        x = round_quantile(con, f"SELECT {em.col} FROM {e.table}", rng.uniform(0.8, 0.9))
+        yv = round_quantile(con, f"SELECT {fm.col} FROM {f.table}", rng.uniform(0.9, 0.97))
         if x is None or yv is None:
             continue
         years = _years(con, f)
@@ -221,8 +222,8 @@ def side_by_side(h, con, rng):
         years = _years(con, f)
         if f.measures and (rng.random() < 0.5 or len(years) < 2):
             m = rng.choice(f.measures)
-            hi = _quantile(con, f"SELECT {m.col} FROM {f.table}", 0.75)
-            lo = _quantile(con, f"SELECT {m.col} FROM {f.table}", 0.25)
+            hi = round_quantile(con, f"SELECT {m.col} FROM {f.table}", 0.75)
+            lo = round_quantile(con, f"SELECT {m.col} FROM {f.table}", 0.25)
             if hi is None or lo is None or lo >= hi:
                 continue
             qs = say(rng, [("Year by year, show the number of {evs} with {m} above {hi} next to the number with "

@@ -23,6 +23,7 @@ from .hierarchy_templates import (
     up,
     values,
 )
+from .hierarchy_templates_events import round_quantile
 from .hierarchy_tree import Fact, Measure
 
 
@@ -61,6 +62,27 @@ def rollup_count(h, con, rng):
         sql = f"SELECT parent.name, {_count(f)} {fact_from(h, f)}{up(h)}{top_filter(h, p)} GROUP BY parent.id"
         out.append(Cand("rollup_count", qs, sql + (f" ORDER BY {ident(f.noun.one)}_count DESC" if most else ""),
                         min_rows=2))
+    return out
+
+
+def rollup_filtered(h, con, rng):
+    """Per parent, the rows that pass a test on their own column: the filter goes in WHERE, before the
+    grouping (not HAVING on a total), as in "for each division, how many employees earn over 60000"."""
+    out = []
+    for f, m in measured(h):
+        p, c = levels(h, rng)
+        above = rng.random() < 0.6
+        x = round_quantile(con, f"SELECT {m.col} FROM {f.table}", rng.uniform(0.3, 0.7))
+        if x is None:
+            continue
+        cmp, word = (">", rng.choice(["above", "over", "more than"])) if above else ("<", rng.choice(["below", "under"]))
+        qs = say(rng, ["For each {p}, how many {facts} with a {m} {w} {x} are there across its {cs}?",
+                       "Count the {facts} whose {m} is {w} {x} in each {p}, adding up its {cs}.",
+                       "Per {p}, how many {facts} have {m} {w} {x}? Roll the {cs} up into their {p}."],
+                 p=p.one, cs=c.many, facts=f.noun.many, m=m.words, w=word, x=x)
+        sql = (f"SELECT parent.name, {_count(f)} {fact_from(h, f)}{up(h)} WHERE {f.table}.{m.col} {cmp} {x}"
+               f"{top_filter(h, p, joiner=' AND')} GROUP BY parent.id")
+        out.append(Cand("rollup_filtered", qs, sql, min_rows=2))
     return out
 
 
