@@ -30,6 +30,19 @@ def values(con: sqlite3.Connection, sql: str) -> list:
     return [r[0] for r in con.execute(sql) if r[0] is not None]
 
 
+def _nice(v: float) -> int | float:
+    """A round threshold near *v*, as a person would type it."""
+    if abs(v) >= 100:
+        return int(round(v, -1 if abs(v) < 1000 else -2))
+    return round(v) if abs(v) >= 10 else round(v, 1)
+
+
+def round_quantile(con: sqlite3.Connection, sql: str, q: float) -> int | float | None:
+    """The *q*-quantile of the values *sql* returns, rounded as a person would type it (None: no values)."""
+    vals = sorted(values(con, sql))
+    return _nice(vals[min(len(vals) - 1, int(q * len(vals)))]) if vals else None
+
+
 def fact_from(h: Hierarchy, f: Fact, alias: str = "child") -> str:
     """`FROM loans JOIN books ON loans.book_id = books.id JOIN subjects AS child ON books.subject_id = child.id`."""
     sql = f"FROM {f.table}"

@@ -16,7 +16,7 @@ import sqlite3
 
 from .augment_profile import lit
 from .augment_templates import Cand, say
-from .hierarchy_templates import ident, values
+from .hierarchy_templates import ident, round_quantile, values
 from .hierarchy_tree import Fact, Hierarchy, Measure
 
 
@@ -41,19 +41,6 @@ def _year(f: Fact) -> str:
 
 def _years(con: sqlite3.Connection, f: Fact) -> list[str]:
     return values(con, f"SELECT DISTINCT strftime('%Y', {f.date}) FROM {f.table} ORDER BY 1")
-
-
-def _nice(v: float) -> int | float:
-    """A round threshold near *v*, as a person would type it."""
-    if abs(v) >= 100:
-        return int(round(v, -1 if abs(v) < 1000 else -2))
-    return round(v) if abs(v) >= 10 else round(v, 1)
-
-
-def round_quantile(con: sqlite3.Connection, sql: str, q: float) -> int | float | None:
-    """The *q*-quantile of the values *sql* returns, rounded as a person would type it (None: no values)."""
-    vals = sorted(values(con, sql))
-    return _nice(vals[min(len(vals) - 1, int(q * len(vals)))]) if vals else None
 
 
 def _summable(f: Fact) -> list[Measure]:

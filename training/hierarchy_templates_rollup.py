@@ -19,11 +19,11 @@ from .hierarchy_templates import (
     measured,
     parent_names,
     plain,
+    round_quantile,
     top_filter,
     up,
     values,
 )
-from .hierarchy_templates_events import round_quantile
 from .hierarchy_tree import Fact, Measure
 
 
