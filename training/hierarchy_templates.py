@@ -43,6 +43,11 @@ def round_quantile(con: sqlite3.Connection, sql: str, q: float) -> int | float |
     return _nice(vals[min(len(vals) - 1, int(q * len(vals)))]) if vals else None
 
 
+def years_of(con: sqlite3.Connection, f: Fact) -> list[str]:
+    """The years in which *f* has dated rows, in order."""
+    return values(con, f"SELECT DISTINCT strftime('%Y', {f.date}) FROM {f.table} ORDER BY 1")
+
+
 def fact_from(h: Hierarchy, f: Fact, alias: str = "child") -> str:
     """`FROM loans JOIN books ON loans.book_id = books.id JOIN subjects AS child ON books.subject_id = child.id`."""
     sql = f"FROM {f.table}"

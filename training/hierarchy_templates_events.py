@@ -16,7 +16,7 @@ import sqlite3
 
 from .augment_profile import lit
 from .augment_templates import Cand, say
-from .hierarchy_templates import ident, round_quantile, values
+from .hierarchy_templates import ident, round_quantile, values, years_of
 from .hierarchy_tree import Fact, Hierarchy, Measure
 
 
@@ -37,10 +37,6 @@ def _fk(f: Fact) -> str:
 
 def _year(f: Fact) -> str:
     return f"strftime('%Y', {f.table}.{f.date})"
-
-
-def _years(con: sqlite3.Connection, f: Fact) -> list[str]:
-    return values(con, f"SELECT DISTINCT strftime('%Y', {f.date}) FROM {f.table} ORDER BY 1")
 
 
 def _summable(f: Fact) -> list[Measure]:
@@ -67,7 +63,7 @@ def in_both_years(h, con, rng):
     """Entities with rows in two given years (two IN conditions on different rows), or in one but not the other."""
     out = []
     for f, e in events(h):
-        years = _years(con, f)
+        years = years_of(con, f)
         if len(years) < 2:
             continue
         y1, y2 = sorted(rng.sample(years, 2))
@@ -99,7 +95,7 @@ def total_over(h, con, rng):
     out = []
     for f, e in events(h):
         for m in _summable(f):
-            since = rng.choice(_years(con, f)[1:] or [None]) if rng.random() < 0.4 else None
+            since = rng.choice(years_of(con, f)[1:] or [None]) if rng.random() < 0.4 else None
             where = f" WHERE {f.table}.{f.date} >= '{since}-01-01'" if since else ""
             x = round_quantile(con, f"SELECT SUM({m.col}) FROM {f.table}{where} GROUP BY {_fk(f)}", rng.uniform(0.4, 0.75))
             if x is None:
@@ -128,7 +124,7 @@ def first_in_year(h, con, rng):
     """Entities whose first (or latest) row falls in a year: MIN/MAX per entity first, then the filter."""
     out = []
     for f, e in events(h):
-        years = _years(con, f)
+        years = years_of(con, f)
         if not years:
             continue
         y = rng.choice(years)
@@ -166,7 +162,7 @@ def union_two_routes(h, con, rng):
         yv = round_quantile(con, f"SELECT {fm.col} FROM {f.table}", rng.uniform(0.9, 0.97))
         if x is None or yv is None:
             continue
-        years = _years(con, f)
+        years = years_of(con, f)
         y = rng.choice(years) if years and rng.random() < 0.4 else None
         in_y = f" {f.when} {y}" if y else ""
         qs = say(rng, [("List the {es} whose {em} is above {x}, together with those that had a {ev}{in_y} with "
@@ -206,7 +202,7 @@ def side_by_side(h, con, rng):
     """Two conditional counts next to each other: per year (two bands of a measure) or per entity (two years)."""
     out = []
     for f, e in events(h):
-        years = _years(con, f)
+        years = years_of(con, f)
         if f.measures and (rng.random() < 0.5 or len(years) < 2):
             m = rng.choice(f.measures)
             hi = round_quantile(con, f"SELECT {m.col} FROM {f.table}", 0.75)
@@ -238,7 +234,7 @@ def many_in_year(h, con, rng):
     """Entities with at least N rows in one year: the year filter before the grouping, kept."""
     out = []
     for f, e in events(h):
-        years = _years(con, f)
+        years = years_of(con, f)
         if not years:
             continue
         y, n = rng.choice(years), rng.randint(2, 4)

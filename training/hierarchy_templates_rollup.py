@@ -23,6 +23,7 @@ from .hierarchy_templates import (
     top_filter,
     up,
     values,
+    years_of,
 )
 from .hierarchy_tree import Fact, Measure
 
@@ -103,7 +104,7 @@ def rollup_measure(h, con, rng):
 def rollup_year(h, con, rng):
     out = []
     for f in [f for f in h.facts if f.date]:
-        years = values(con, f"SELECT DISTINCT strftime('%Y', {f.date}) FROM {f.table} ORDER BY 1")
+        years = years_of(con, f)
         if not years:
             continue
         y, (p, c) = rng.choice(years), levels(h, rng)
