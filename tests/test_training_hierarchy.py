@@ -273,3 +273,64 @@ def test_filtered_rollups_filter_rows_before_grouping(generated):
                                        or "more than" in p["question"]) == (cmp == ">"), p
         checked += 1
     assert checked >= 5
+
+
+def _kind_of(h, table: str):
+    """(the fact whose table is *table*, its kind column) in hierarchy *h*."""
+    f = next(f for f in h.facts if f.table == table)
+    return f, f.attribute.col
+
+
+def test_kind_pairs_group_by_the_kind_column_not_the_entity(generated):
+    """Rows per kind of their entity in a year, recounted in Python: grouped by the entity's kind column (a
+    book's format), never by the entity's id, and the year taken from the rows' own date."""
+    pairs, hs, _, _ = generated
+    by_db = {h.db_id: h for h in hs}
+    checked = 0
+    for p in (p for p in pairs if p["template"] == "per_kind_in_year"):
+        h, sql = by_db[p["db_id"]], p["query"]
+        assert "GROUP BY" in sql and ".id" not in sql.split("GROUP BY")[1], p
+        m = re.fullmatch(r"SELECT (\w+)\.(\w+), COUNT\(\*\) FROM (\w+) JOIN \w+ ON \3\.(\w+) = \1\.id "
+                         r"WHERE strftime\('%Y', \3\.(\w+)\) = '(\d{4})' GROUP BY \1\.\2", sql)
+        if not m:
+            continue
+        entity, kind, rows_table, fk, date_col, year = m.groups()
+        assert _kind_of(h, entity)[1] == kind and year in p["question"], p
+        con = sqlite3.connect(h.path)
+        try:
+            kinds = dict(con.execute(f"SELECT id, {kind} FROM {entity}").fetchall())
+            want: dict[str, int] = {}
+            for owner, when in con.execute(f"SELECT {fk}, {date_col} FROM {rows_table}"):
+                if when.startswith(year):
+                    want[kinds[owner]] = want.get(kinds[owner], 0) + 1
+        finally:
+            con.close()
+        assert dict(execute_readonly(h.path, sql).rows) == want, p
+        checked += 1
+    assert checked >= 3, checked
+
+
+def test_own_product_pairs_stay_on_the_entitys_own_rows(generated):
+    """A total of two of the entity's columns multiplied never joins the dated rows under it (no loans for a
+    replacement cost), and over a named node it is the sum of the products of that node's rows."""
+    pairs, hs, _, _ = generated
+    by_db = {h.db_id: h for h in hs}
+    checked = 0
+    for p in (p for p in pairs if p["template"] == "own_product"):
+        h, sql = by_db[p["db_id"]], p["query"]
+        f = next(f for f in h.facts if f.product and f"{f.table}.{f.product.a} * {f.table}.{f.product.b}" in sql)
+        below = {g.table for g in h.facts if g is not f and len(g.path) > len(f.path)}
+        assert not any(re.search(rf"\b{t}\b", sql) for t in below), p
+        named = re.search(r"WHERE \w+\.name = '([^']+)'", sql)
+        if named:
+            assert named.group(1) in p["question"], p
+            con = sqlite3.connect(h.path)
+            try:
+                node = con.execute(f"SELECT id FROM {h.table} WHERE name = ?", (named.group(1),)).fetchone()[0]
+                want = sum(a * b for a, b, owner in con.execute(
+                    f"SELECT {f.product.a}, {f.product.b}, {f.path[0][1]} FROM {f.table}") if owner == node)
+            finally:
+                con.close()
+            assert execute_readonly(h.path, sql).rows[0][0] == pytest.approx(want), p
+            checked += 1
+    assert checked >= 2, checked

@@ -29,6 +29,7 @@ from nichelm.assistant.schema import read_schema
 from nichelm.assistant.sqlite_io import connect_readonly
 
 from . import hierarchy_templates as T
+from . import hierarchy_templates_attributes as A
 from . import hierarchy_templates_events as E
 from . import hierarchy_templates_rollup as R
 from .augment import AugmentReport, accept
@@ -39,7 +40,7 @@ from .sql_style import restyle_checked
 TEMPLATES = {f.__name__: f for f in (
     T.children_of, T.child_with_parent, T.leaf_nodes, T.top_level, T.child_count, R.rollup_count,
     R.rollup_filtered, R.rollup_measure, R.rollup_year, R.rollup_named, R.top_without_facts, R.best_per_child,
-    R.grandparent_rollup, R.employee_manager, R.manager_reports, R.named_child_facts, *E.TEMPLATES,
+    R.grandparent_rollup, R.employee_manager, R.manager_reports, R.named_child_facts, *E.TEMPLATES, *A.TEMPLATES,
 )}
 # The totals across children are the skill the model lacks; questions about the tree alone are easier.
 # A named bottom-level node's own rows (no parent join) counter the habit of joining every named node upward.
@@ -49,6 +50,8 @@ WEIGHTS = {name: 2 for name in ("rollup_count", "rollup_filtered", "rollup_measu
                                 "top_without_facts", "best_per_child", "grandparent_rollup")}
 # The dated rows under an entity (training/hierarchy_templates_events.py) teach skills of their own, as often.
 WEIGHTS.update({f.__name__: 2 for f in E.TEMPLATES})
+# An entity's own columns (training/hierarchy_templates_attributes.py) counter the habits the dated rows left.
+WEIGHTS.update({f.__name__: 2 for f in A.TEMPLATES})
 ROUNDS = 8  # calls of each template per database: each draws other names, years and phrasings
 PER_DB_TEMPLATE = 4  # at most this many pairs of one template from one database (times its weight)
 MAX_PHRASINGS = 2  # pairs with the same SQL on one database (paraphrases of one question)

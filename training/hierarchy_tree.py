@@ -34,6 +34,22 @@ class Measure:
 
 
 @dataclass(frozen=True)
+class Attribute:
+    """A text column of a fact's own rows that sorts them into a few kinds (a book's format)."""
+    col: str
+    words: str  # "format", "station type"
+
+
+@dataclass(frozen=True)
+class Product:
+    """Two numeric columns of a fact's own rows whose product means something (unit cost times copies)."""
+    a: str
+    b: str
+    words: str  # "replacement cost"
+    how: str  # "unit cost times copies"
+
+
+@dataclass(frozen=True)
 class Fact:
     """Rows that hang under the hierarchy's leaves: *path* is (table, column) hops from this table to the
     node table, e.g. (("loans", "book_id"), ("books", "subject_id")); each hop references the next table's id."""
@@ -43,6 +59,8 @@ class Fact:
     measures: tuple[Measure, ...] = ()
     date: str | None = None  # ISO date (or date-time) column
     when: str = ""  # "hired in": put before a year
+    attribute: Attribute | None = None
+    product: Product | None = None
 
     @property
     def table(self) -> str:
