@@ -22,8 +22,20 @@ from __future__ import annotations
 import random
 import sqlite3
 
-from .hierarchy_tree import (Attribute, Fact, Hierarchy, Measure, N, Product, date, person, pick_tree, place, unique,
-                             write_tree)
+from .hierarchy_tree import (
+    Attribute,
+    Fact,
+    Hierarchy,
+    Measure,
+    N,
+    Product,
+    date,
+    person,
+    pick_tree,
+    place,
+    unique,
+    write_tree,
+)
 
 # ---------------------------------------------------------------- company: units and employees
 
