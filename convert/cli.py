@@ -36,6 +36,13 @@ def _merge(a) -> int:
     return 0
 
 
+def _merge_lora(a) -> int:
+    from .merge_gguf import merge_lora_gguf
+
+    print(json.dumps(merge_lora_gguf(a.base, a.lora, a.out, a.qtype, keep_f16=a.keep_f16), indent=2))
+    return 0
+
+
 def _parity(a) -> int:
     from .parity import run_parity, write_report
 
@@ -76,6 +83,15 @@ def parser() -> argparse.ArgumentParser:
     me.add_argument("--qtype", default="Q4_K_M")
     me.add_argument("--keep-f16", action="store_true")
     me.set_defaults(func=_merge)
+
+    ml = sub.add_parser("merge-lora", help="merge a GGUF LoRA adapter into its GGUF base (no torch), quantize "
+                                           "(default Q8_0): a model that decodes faster on a CPU")
+    ml.add_argument("--base", required=True, help="the GGUF base the adapter was trained on")
+    ml.add_argument("--lora", required=True, help="GGUF LoRA adapter")
+    ml.add_argument("--out", required=True)
+    ml.add_argument("--qtype", default="Q8_0", help="Q8_0 (default), Q6_K, Q5_K_M, Q4_K_M or F16")
+    ml.add_argument("--keep-f16", action="store_true")
+    ml.set_defaults(func=_merge_lora)
 
     pa = sub.add_parser("parity", help="transformers vs llama.cpp agreement on Spider dev questions")
     pa.add_argument("--adapter", required=True, help="PEFT adapter directory (empty string: base only)")

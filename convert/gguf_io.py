@@ -50,6 +50,16 @@ def name_map(arch: str, n_blocks: int):
     return to_gguf
 
 
+def as_float(tensor) -> np.ndarray:
+    """A GGUFReader tensor as float32 in numpy order ([rows, cols]), dequantizing q8_0, q4_k and the like."""
+    import gguf
+
+    kind = tensor.tensor_type
+    if kind in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
+        return np.asarray(tensor.data, dtype=np.float32)
+    return np.asarray(gguf.quants.dequantize(tensor.data, kind), dtype=np.float32)
+
+
 def reader_meta(reader) -> dict:
     """{key: python value} for every metadata field of a GGUFReader."""
     return {k: f.contents() for k, f in reader.fields.items()}

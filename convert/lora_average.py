@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .gguf_io import ConversionError, reader_meta
+from .gguf_io import ConversionError, as_float, reader_meta
 from .lora_gguf import OUT_TYPES, write_lora_gguf
 
 
@@ -50,16 +50,6 @@ class _Adapter:
     pairs: dict[str, tuple[np.ndarray, np.ndarray]]
 
 
-def _as_float(tensor) -> np.ndarray:
-    """A GGUFReader tensor as float32 in numpy order ([rows, cols]), dequantizing q8_0 and the like."""
-    import gguf
-
-    kind = tensor.tensor_type
-    if kind in (gguf.GGMLQuantizationType.F32, gguf.GGMLQuantizationType.F16):
-        return np.asarray(tensor.data, dtype=np.float32)
-    return np.asarray(gguf.quants.dequantize(tensor.data, kind), dtype=np.float32)
-
-
 def read_lora_gguf(path: str | Path) -> _Adapter:
     import gguf
 
@@ -77,7 +67,7 @@ def read_lora_gguf(path: str | Path) -> _Adapter:
         base, _, kind = t.name.rpartition(".")
         if kind not in ("lora_a", "lora_b"):
             raise ConversionError(f"{path}: unexpected tensor {t.name!r}")
-        halves.setdefault(base, {})[kind] = _as_float(t)
+        halves.setdefault(base, {})[kind] = as_float(t)
     ranks = set()
     pairs = {}
     for base, ab in halves.items():

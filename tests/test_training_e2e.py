@@ -265,6 +265,32 @@ def test_merge_writes_f16_and_q4_k_m(tiny, random_adapter, tmp_path):
     assert np.isfinite(_llama_logits(q4["out"], ids)).all()
 
 
+def test_merge_lora_in_gguf_answers_as_base_plus_adapter(tiny, random_adapter, tmp_path):
+    """`nichelm-convert merge-lora`: the GGUF adapter folded into the GGUF base without torch gives llama.cpp
+    the logits of base + adapter (f16), and a quantized file of the merge stays close; a wrong pairing fails."""
+    from nichelm.convert.cli import main as convert_main
+    from nichelm.convert.lora_gguf import convert_lora
+    from nichelm.convert.merge_gguf import merge_lora_gguf
+
+    ids = _ids(tiny[0])
+    lora = tmp_path / "lora.gguf"
+    convert_lora(random_adapter, tiny[1], lora, "f32")
+    ref = _llama_logits(tiny[1], ids, lora)
+    plain = _llama_logits(tiny[1], ids)
+    f16 = merge_lora_gguf(tiny[1], lora, tmp_path / "m-f16.gguf", "F16", log=lambda *_: None)
+    assert f16["merged_tensors"] > 0
+    got = _llama_logits(f16["out"], ids)
+    assert np.abs(got - ref).max() < 2e-2 < np.abs(plain - ref).max()
+    assert convert_main(["merge-lora", "--base", str(tiny[1]), "--lora", str(lora), "--out",
+                         str(tmp_path / "m-q8.gguf")]) == 0  # Q8_0 by default
+    assert not (tmp_path / "m-q8.f16.gguf").exists()
+    q8 = _llama_logits(tmp_path / "m-q8.gguf", ids)
+    assert np.abs(q8 - ref).max() < np.abs(plain - ref).max() / 4
+    assert convert_main(["merge-lora", "--base", str(tiny[1]), "--lora", str(tiny[1]), "--out",
+                         str(tmp_path / "x.gguf")]) == 2  # not an adapter
+    assert not (tmp_path / "x.gguf").exists()
+
+
 def test_parity_report(tiny, random_adapter, tmp_path):
     from nichelm.convert.lora_gguf import convert_lora
     from nichelm.convert.parity import run_parity, write_report
