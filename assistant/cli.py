@@ -214,7 +214,8 @@ def format_table(columns: list[str], rows: list[list], max_width: int = 40) -> s
 @click.option("--force", is_flag=True, help="Download again even when a verified copy exists.")
 @handles_errors
 def pull(name, force) -> None:
-    """Fetch model NAME (default: the default model and its adapter), verifying its sha256."""
+    """Fetch model NAME (default: the default model and its adapter), verifying its sha256; a merged
+    model (kind "merged" in `nichelm models`) is built here from its verified base and adapter."""
     from . import models
 
     if name:
@@ -227,6 +228,14 @@ def pull(name, force) -> None:
     for n in names:
         path = models.pull(n, progress=True, force=force, log=lambda m: click.echo(m, err=True))
         click.echo(str(path))
+    if not name:
+        merged = [s.name for s in models.REGISTRY.values() if s.kind == "merged" and s.base == base
+                  and not models.is_present(s)]
+        from .engine import gpu_offload_supported
+
+        if merged and not gpu_offload_supported():
+            click.echo(f"tip: without a GPU, `nichelm pull {merged[0]}` builds the adapter into the model once "
+                       "(a minute or two): the same answers, faster; it is then served by default.", err=True)
 
 
 @cli.command("models")
@@ -240,8 +249,9 @@ def models_cmd(as_json) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    default = os.environ.get("NICHELM_MODEL") or models.DEFAULT_MODEL
-    table = [[("* " if r["name"] == default else "  ") + r["name"], r["kind"], f"{r['size'] / 1e6:.0f} MB",
+    default = os.environ.get("NICHELM_MODEL") or models.default_model()
+    table = [[("* " if r["name"] == default else "  ") + r["name"], r["kind"],
+              f"{r['size'] / 1e6:.0f} MB" if r["size"] else "built here",
               "yes" if r["present"] else "no", r["path"]] for r in rows]
     click.echo(format_table(["name", "kind", "size", "present", "path"], table, max_width=200))
 

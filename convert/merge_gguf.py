@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .gguf_io import ConversionError, as_float, check_arch, copy_metadata, reader_meta
+from .gguf_io import ConversionError, as_float, copy_metadata, reader_meta
 from .hf_gguf import _finish, _store
 from .lora_average import read_lora_gguf
 from .merge import quantize
@@ -34,8 +34,9 @@ def merge_lora_gguf(base: str | Path, lora: str | Path, out: str | Path, qtype: 
         raise ConversionError(f"missing base model: {base}")
     adapter = read_lora_gguf(lora)
     reader = gguf.GGUFReader(str(base))
+    # Both files are in llama.cpp's own layout already, so any architecture merges (no HF renaming or
+    # permutation is involved, unlike convert.merge).
     arch = str(reader_meta(reader).get("general.architecture"))
-    check_arch(arch)
     if adapter.arch != arch:
         raise ConversionError(f"the adapter is for {adapter.arch!r}, the base is {arch!r}")
     scale = adapter.alpha / adapter.rank
