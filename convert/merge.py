@@ -33,6 +33,17 @@ def quantize(inp: str | Path, out: str | Path, qtype: str = "Q4_K_M", nthread: i
     return Path(out)
 
 
+def quantize_f16(f16: Path, out: Path, qtype: str, keep_f16: bool = False) -> None:
+    """The last step of a merge: the f16 GGUF *f16* becomes *out* (renamed for F16, else quantized to *qtype*,
+    the f16 file removed unless *keep_f16*)."""
+    if qtype.upper() == "F16":
+        f16.replace(out)
+        return
+    quantize(f16, out, qtype.upper())
+    if not keep_f16:
+        f16.unlink()
+
+
 def merge_to_gguf(adapter_dir: str | Path, base: str | Path, out: str | Path, *, gguf_file: str | None = None,
                   template_gguf: str | Path | None = None, qtype: str = "Q4_K_M", keep_f16: bool = False,
                   log=print) -> dict:
@@ -63,11 +74,6 @@ def merge_to_gguf(adapter_dir: str | Path, base: str | Path, out: str | Path, *,
     n = write_from_template(state, template, f16, "f16")
     del state
     log(f"wrote {f16} ({n} tensors) in {time.monotonic() - t0:.0f}s")
-    if qtype.upper() == "F16":
-        f16.replace(out)
-    else:
-        quantize(f16, out, qtype.upper())
-        if not keep_f16:
-            f16.unlink()
+    quantize_f16(f16, out, qtype, keep_f16)
     log(f"wrote {out} in {time.monotonic() - t0:.0f}s")
     return {"out": str(out), "qtype": qtype, "bytes": out.stat().st_size, "seconds": round(time.monotonic() - t0, 1)}

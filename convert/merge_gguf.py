@@ -1,6 +1,6 @@
 """Merge a GGUF LoRA adapter into its GGUF base, without torch: each weight the adapter touches becomes
 ``W + (alpha/r)·B·A``, every tensor is written in f16 (norms and biases in f32), and llama.cpp's own
-quantizer (convert.merge.quantize) turns that file into the output type.
+quantizer (convert.merge.quantize_f16) turns that file into the output type.
 
 Why: on a CPU llama.cpp applies an adapter as extra small products in every layer at every token, and on
 two cores that costs more than a third of the decoding speed (`python benchmarks/lora_speed.py`); a
@@ -19,7 +19,7 @@ from pathlib import Path
 from .gguf_io import ConversionError, as_float, copy_metadata, reader_meta
 from .hf_gguf import _finish, _store
 from .lora_average import read_lora_gguf
-from .merge import quantize
+from .merge import quantize_f16
 
 DEFAULT_QTYPE = "Q8_0"
 
@@ -61,12 +61,7 @@ def merge_lora_gguf(base: str | Path, lora: str | Path, out: str | Path, qtype: 
         raise ConversionError(f"the adapter touches tensors the base does not have: {', '.join(unknown[:5])}")
     _finish(writer)
     log(f"wrote {f16} ({merged} of {len(reader.tensors)} tensors merged) in {time.monotonic() - t0:.0f}s")
-    if qtype.upper() == "F16":
-        f16.replace(out)
-    else:
-        quantize(f16, out, qtype.upper())
-        if not keep_f16:
-            f16.unlink()
+    quantize_f16(f16, out, qtype, keep_f16)
     log(f"wrote {out} in {time.monotonic() - t0:.0f}s")
     return {"out": str(out), "base": str(base), "lora": str(lora), "qtype": qtype.upper(), "merged_tensors": merged,
             "bytes": out.stat().st_size, "seconds": round(time.monotonic() - t0, 1)}

@@ -26,6 +26,12 @@ def _node_with(h: Hierarchy, con, f: Fact, rng) -> str | None:
     return rng.choice(names) if names else None
 
 
+def _in_node(h: Hierarchy, f: Fact, node: str) -> str:
+    """`FROM books JOIN topics ON books.topic_id = topics.id WHERE topics.name = 'Physics'`: *f*'s rows of one node."""
+    return (f"FROM {f.table} JOIN {h.table} ON {f.table}.{f.path[0][1]} = {h.table}.id "
+            f"WHERE {h.table}.name = {lit(node)}")
+
+
 def per_kind(h, con, rng):
     """Entities counted (or a measure averaged) per value of their kind column, over all or in a named node."""
     out = []
@@ -47,9 +53,7 @@ def per_kind(h, con, rng):
             qs = say(rng, ["How many {es} of each {kind} are in {node}?",
                            "In {node}, count the {es} per {kind}.",
                            "For each {kind}, how many {es} does {node} have?"], node=node, **kw)
-            sql = (f"SELECT {col}, COUNT(*) FROM {f.table} JOIN {h.table} ON {f.table}.{f.path[0][1]} = {h.table}.id "
-                   f"WHERE {h.table}.name = {lit(node)} GROUP BY {col}")
-            out.append(Cand("per_kind", qs, sql))
+            out.append(Cand("per_kind", qs, f"SELECT {col}, COUNT(*) {_in_node(h, f, node)} GROUP BY {col}"))
         elif f.measures:
             m = rng.choice(f.measures)
             agg = rng.choice([x for x in m.aggs if x != "SUM"] or m.aggs)
@@ -120,9 +124,7 @@ def own_product(h, con, rng):
             qs = say(rng, ["What is the total {what} of the {es} in {node}, counting {how}?",
                            "Add up {how} over the {es} of {node}.",
                            "Taking {how}, what {what} do the {es} in {node} have altogether?"], node=node, **kw)
-            sql = (f"SELECT SUM({expr}) FROM {f.table} JOIN {h.table} ON {f.table}.{f.path[0][1]} = {h.table}.id "
-                   f"WHERE {h.table}.name = {lit(node)}")
-            out.append(Cand("own_product", qs, sql))
+            out.append(Cand("own_product", qs, f"SELECT SUM({expr}) {_in_node(h, f, node)}"))
         elif roll < 0.6 and h.depth == 2:
             top = plain(h.levels[0], rng)
             qs = say(rng, ["For each {top}, what is the total {what} of its {es}, counting {how}?",
