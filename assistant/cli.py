@@ -235,7 +235,8 @@ def pull(name, force) -> None:
 
         if merged and not gpu_offload_supported():
             click.echo(f"tip: without a GPU, `nichelm pull {merged[0]}` builds the adapter into the model once "
-                       "(a minute or two): the same answers, faster; it is then served by default.", err=True)
+                       "(a minute or two): it decodes about 1.4x faster on a CPU and is then served by default "
+                       "(README: 'A merged model for the CPU').", err=True)
 
 
 @cli.command("models")
