@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -277,6 +278,21 @@ def _merged_stamp(spec: ModelSpec, path: Path) -> str:
     return f"{base.sha256} {adapter.sha256} {spec.qtype} {st.st_size} {st.st_mtime_ns}"
 
 
+@contextmanager
+def _c_stderr_to(path: Path):
+    """Send what C code writes to stderr (llama.cpp's quantizer logs every tensor) to *path* meanwhile."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "wb") as fh:
+        os.dup2(fh.fileno(), 2)
+        try:
+            yield path
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _build_merged(spec: ModelSpec, *, progress: bool, force: bool, log) -> Path:
     """Fold *spec*'s adapter into its base (both fetched and verified first) and quantize; atomic."""
     dest = local_path(spec)
@@ -293,11 +309,12 @@ def _build_merged(spec: ModelSpec, *, progress: bool, force: bool, log) -> Path:
     log(f"{spec.name}: merging {spec.adapter} into {spec.base}, then quantizing to {spec.qtype} "
         f"(a minute or two; about {need:.1f} GB of temporary disk in {dest.parent}) ...")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+    with tempfile.TemporaryDirectory(dir=dest.parent) as tmp, _c_stderr_to(Path(tmp) / "llama.log") as llama_log:
         try:
             merge_lora_gguf(base, adapter, Path(tmp) / spec.filename, spec.qtype, log=lambda _m: None)
         except (ValueError, OSError) as exc:
-            raise ModelError(f"could not build {spec.name}: {exc}") from exc
+            tail = " | ".join(llama_log.read_text(errors="replace").strip().splitlines()[-3:])
+            raise ModelError(f"could not build {spec.name}: {exc}" + (f" (llama.cpp: {tail})" if tail else "")) from exc
         os.replace(Path(tmp) / spec.filename, dest)
     _verified_marker(dest).write_text(_merged_stamp(spec, dest))
     log(f"{spec.name}: ok -> {dest}")
