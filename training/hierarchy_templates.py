@@ -48,6 +48,14 @@ def years_of(con: sqlite3.Connection, f: Fact) -> list[str]:
     return values(con, f"SELECT DISTINCT strftime('%Y', {f.date}) FROM {f.table} ORDER BY 1")
 
 
+def named_leaf(h: Hierarchy, con: sqlite3.Connection, f: Fact, rng: random.Random) -> str | None:
+    """The name of a node that *f*'s rows hang under directly (a bottom-level one), with at least two of them."""
+    col = f.path[0][1]
+    names = values(con, f"SELECT {h.table}.name FROM {f.table} JOIN {h.table} ON {f.table}.{col} = {h.table}.id "
+                        f"GROUP BY {h.table}.id HAVING COUNT(*) >= 2 ORDER BY {h.table}.name")
+    return rng.choice(names) if names else None
+
+
 def fact_from(h: Hierarchy, f: Fact, alias: str = "child") -> str:
     """`FROM loans JOIN books ON loans.book_id = books.id JOIN subjects AS child ON books.subject_id = child.id`."""
     sql = f"FROM {f.table}"

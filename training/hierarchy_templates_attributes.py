@@ -13,17 +13,9 @@ from __future__ import annotations
 
 from .augment_profile import lit
 from .augment_templates import Cand, say
-from .hierarchy_templates import AGG_WORDS, fact_from, ident, plain, up, values, years_of
+from .hierarchy_templates import AGG_WORDS, fact_from, ident, named_leaf, plain, up, values, years_of
 from .hierarchy_templates_events import events
 from .hierarchy_tree import Fact, Hierarchy
-
-
-def _node_with(h: Hierarchy, con, f: Fact, rng) -> str | None:
-    """The name of a node that *f*'s rows hang under directly, with at least two of them."""
-    col = f.path[0][1]
-    names = values(con, f"SELECT {h.table}.name FROM {f.table} JOIN {h.table} ON {f.table}.{col} = {h.table}.id "
-                        f"GROUP BY {h.table}.id HAVING COUNT(*) >= 2 ORDER BY {h.table}.name")
-    return rng.choice(names) if names else None
 
 
 def _in_node(h: Hierarchy, f: Fact, node: str) -> str:
@@ -47,7 +39,7 @@ def per_kind(h, con, rng):
                            "For every {kind}, how many {es} do we have?"], **kw)
             out.append(Cand("per_kind", qs, f"SELECT {col}, COUNT(*) FROM {f.table} GROUP BY {col}"))
         elif roll < 0.7:
-            node = _node_with(h, con, f, rng)
+            node = named_leaf(h, con, f, rng)
             if node is None:
                 continue
             qs = say(rng, ["How many {es} of each {kind} are in {node}?",
@@ -118,7 +110,7 @@ def own_product(h, con, rng):
         kw = {"es": f.noun.many, "what": p.words, "how": p.how}
         roll = rng.random()
         if roll < 0.35:
-            node = _node_with(h, con, f, rng)
+            node = named_leaf(h, con, f, rng)
             if node is None:
                 continue
             qs = say(rng, ["What is the total {what} of the {es} in {node}, counting {how}?",

@@ -11,12 +11,9 @@ the rows, every candidate run by the driver and kept only with a sensible result
 
 from __future__ import annotations
 
-import random
-import sqlite3
-
 from .augment_profile import lit
 from .augment_templates import Cand, say
-from .hierarchy_templates import ident, round_quantile, values, years_of
+from .hierarchy_templates import ident, named_leaf, round_quantile, years_of
 from .hierarchy_tree import Fact, Hierarchy, Measure
 
 
@@ -45,14 +42,6 @@ def _summable(f: Fact) -> list[Measure]:
 
 def _join(f: Fact, e: Fact, how: str = "JOIN") -> str:
     return f" {how} {f.table} ON {f.table}.{_fk(f)} = {e.table}.id"
-
-
-def _named_leaf(h: Hierarchy, con: sqlite3.Connection, e: Fact, rng: random.Random) -> str | None:
-    """A bottom-level node with at least two rows of entity *e* under it."""
-    col = e.path[0][1]
-    names = values(con, f"SELECT {h.table}.name FROM {e.table} JOIN {h.table} ON {e.table}.{col} = {h.table}.id "
-                        f"GROUP BY {h.table}.id HAVING COUNT(*) >= 2 ORDER BY {h.table}.name")
-    return rng.choice(names) if names else None
 
 
 def _with_rows_in(f: Fact, year: str) -> str:
@@ -131,7 +120,7 @@ def first_in_year(h, con, rng):
         agg, word, alias = rng.choice([("MIN", "first", "first_date"), ("MAX", "latest", "last_date")])
         firsts = (f"WITH per_{ident(e.noun.one)} AS (SELECT {_fk(f)}, {agg}({f.date}) AS {alias} FROM {f.table} "
                   f"GROUP BY {_fk(f)}) ")
-        leaf = _named_leaf(h, con, e, rng) if rng.random() < 0.4 else None
+        leaf = named_leaf(h, con, e, rng) if rng.random() < 0.4 else None
         if leaf:
             node = rng.choice(h.levels[-1]).one
             qs = say(rng, ["How many {es} in the {node} {leaf} had their {w} {ev} in {y}?",
@@ -183,7 +172,7 @@ def counts_with_zero(h, con, rng):
     """Per entity of one named bottom-level node, its rows counted with a LEFT JOIN (0 where it has none)."""
     out = []
     for f, e in events(h):
-        leaf = _named_leaf(h, con, e, rng)
+        leaf = named_leaf(h, con, e, rng)
         if not leaf:
             continue
         node = rng.choice(h.levels[-1]).one
