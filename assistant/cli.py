@@ -229,12 +229,11 @@ def pull(name, force) -> None:
         path = models.pull(n, progress=True, force=force, log=lambda m: click.echo(m, err=True))
         click.echo(str(path))
     if not name:
-        merged = [s.name for s in models.REGISTRY.values() if s.kind == "merged" and s.base == base
-                  and not models.is_present(s)]
+        merged = models.merged_of(base)
         from .engine import gpu_offload_supported
 
-        if merged and not gpu_offload_supported():
-            click.echo(f"tip: without a GPU, `nichelm pull {merged[0]}` builds the adapter into the model once "
+        if merged is not None and not models.is_present(merged) and not gpu_offload_supported():
+            click.echo(f"tip: without a GPU, `nichelm pull {merged.name}` builds the adapter into the model once "
                        "(a minute or two): it decodes about 1.4x faster on a CPU and is then served by default "
                        "(README: 'A merged model for the CPU').", err=True)
 

@@ -128,12 +128,17 @@ def prefetch(model: str | None = None) -> None:
         ensure(name, progress=True)
 
 
+def merged_of(base: str) -> ModelSpec | None:
+    """The registry's merged build of *base* with its default adapter, if it has one."""
+    adapter = default_adapter(base)
+    return next((s for s in REGISTRY.values() if s.kind == "merged" and s.base == base and s.adapter == adapter),
+                None)
+
+
 def default_model() -> str:
     """DEFAULT_MODEL, or on a machine without GPU offload the merged build of its default adapter when one
     has been built here (the user asked for it: it decodes faster on a CPU)."""
-    adapter = default_adapter(DEFAULT_MODEL)
-    merged = next((s for s in REGISTRY.values()
-                   if s.kind == "merged" and s.base == DEFAULT_MODEL and s.adapter == adapter), None)
+    merged = merged_of(DEFAULT_MODEL)
     if merged is None or not is_present(merged):
         return DEFAULT_MODEL
     from .engine import gpu_offload_supported
