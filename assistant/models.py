@@ -104,11 +104,11 @@ register(ModelSpec(
     "(the default adapter)",
     base=DEFAULT_MODEL, bundled="nichelm-v11-lora.gguf", kind="lora", prompt_version=1,
 ))
-# The same, merged into the base and quantized to Q6_K on the user's machine (1.46 GB): on 2 CPU cores v9 merged
-# so decoded 13.2 tokens/s where base + adapter managed 9.6. Served with the CPU's settings (on an H200), v11
-# merged answered 0.692 of the e-commerce set against 0.710 for base + adapter, Spider dev not measured; Q8_0
-# kept v9's answers closer (0.706 against 0.710) but answered slower through the daemon on 2 cores, and Q5_K_M
-# and Q4_K_M lost 10 and 18 points (README, "A merged model for the CPU").
+# The same, merged into the base and quantized to Q6_K on the user's machine (1.46 GB): on 2 CPU cores it decodes
+# 18.8 tokens/s where base + adapter manage 10.6, and the daemon's cached p50 is 1.82 s against 2.15 s. Served with
+# the CPU's settings (on an H200) it answered 0.692 of the e-commerce set against 0.710 for base + adapter (not a
+# significant difference); Q8_0 kept v9's answers closer (0.706 against 0.710) but answered slower through the
+# daemon, and Q5_K_M and Q4_K_M lost 10 and 18 points (README, "A merged model for the CPU").
 register(ModelSpec(
     "nichelm-v11-q6_k", "nichelm-v11-q6_k.gguf", 0, "",
     "NicheLM v11 merged into its base, Q6_K, built on this machine by `nichelm pull nichelm-v11-q6_k` "
