@@ -254,6 +254,12 @@ def models_cmd(as_json) -> None:
               f"{r['size'] / 1e6:.0f} MB" if r["size"] else "built here",
               "yes" if r["present"] else "no", r["path"]] for r in rows]
     click.echo(format_table(["name", "kind", "size", "present", "path"], table, max_width=200))
+    others = models.unlisted_files()
+    if others:
+        click.echo("\nNot in this version's list (an older NicheLM's build, or your own file); "
+                   "`--model PATH` still serves one, deleting it frees the space:")
+        for p in others:
+            click.echo(f"  {p}  {p.stat().st_size / 1e6:.0f} MB")
 
 
 @cli.command()

@@ -385,6 +385,14 @@ def _from_hf(spec: ModelSpec, tmp: Path, progress: bool, log) -> Path | None:
     return out
 
 
+def unlisted_files() -> list[Path]:
+    """GGUF files in the models directory that no registry entry names: an older NicheLM's merged build
+    (`nichelm-v9-q6_k.gguf` once v11 replaced v9), or a model the user copied there; `nichelm models` lists
+    them so that the space they take is not a surprise."""
+    known = {spec.filename for spec in REGISTRY.values()}
+    return sorted(p for p in paths.models_dir().glob("*.gguf") if p.is_file() and p.name not in known)
+
+
 def list_models() -> list[dict]:
     out = []
     for spec in REGISTRY.values():

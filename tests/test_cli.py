@@ -70,6 +70,15 @@ def test_models_table():
         row = next(line for line in lines if "smollm2-135m-instruct-q4_1" in line)
         assert " no " in row  # an empty home has nothing downloaded
         assert any(line.startswith("* qwen2.5-coder-1.5b") for line in lines)  # the default model
+        assert "Not in this version's list" not in r.stdout
+        # an older release's merged build left in the models folder is listed with its size, not as a model
+        (home / "models").mkdir(parents=True, exist_ok=True)
+        (home / "models" / "nichelm-v9-q6_k.gguf").write_bytes(b"\0" * 2_000_000)
+        (home / "models" / "notes.txt").write_text("not a model")
+        r = nichelm("models", env={**os.environ, "NICHELM_HOME": str(home)})
+        assert r.returncode == 0
+        tail = r.stdout.split("Not in this version's list", 1)[1].splitlines()[1:]
+        assert [line.split() for line in tail] == [[str(home / "models" / "nichelm-v9-q6_k.gguf"), "2", "MB"]]
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
