@@ -234,7 +234,7 @@ def pull(name, force) -> None:
 
         if merged is not None and not models.is_present(merged) and not gpu_offload_supported():
             click.echo(f"tip: without a GPU, `nichelm pull {merged.name}` builds the adapter into the model once "
-                       "(a minute or two): it decodes about 1.4x faster on a CPU and is then served by default "
+                       "(a minute or two): it decodes 1.4-1.8x faster on a CPU and is then served by default "
                        "(README: 'A merged model for the CPU').", err=True)
 
 
