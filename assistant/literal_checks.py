@@ -107,13 +107,13 @@ def _other_text_columns(schema: Schema, table: str, column: str) -> list[tuple[s
                 grown = True
     out = []
     for t in sorted(schema.tables, key=lambda t: t.name.lower() != table.lower()):
-        columns = [c.name for c in t.columns if (t.name.lower(), c.name.lower()) not in linked and _texty(c.type)]
+        columns = [c.name for c in t.columns if (t.name.lower(), c.name.lower()) not in linked and holds_text(c.type)]
         if columns:
             out.append((t.name, columns))
     return out
 
 
-def _texty(declared: str) -> bool:
+def holds_text(declared: str) -> bool:
     kind = declared.upper()
     return not kind.strip() or any(word in kind for word in ("CHAR", "CLOB", "TEXT"))
 

@@ -9,15 +9,13 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .answer_checks import check_finding
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for
 from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
-from .group_checks import ungrouped_column
-from .literal_checks import always_false_literal
 from .prompt import ENUM_VALUES, EXAMPLE_VALUES
 from .repair_hints import repair_hint
 from .schema import Schema, read_schema, schema_version
-from .shape_checks import shape_problem
 from .sqlcheck import extract_sql, reads_only, validate
 from .sqlite_io import execute_readonly, prepare_error
 
@@ -106,7 +104,8 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     of another column; a few read-only lookups decide it), and a grouped query that returns a column from
     an arbitrary row of each group (group_checks, from the query and the schema alone), and a shape wrong
     whatever the data: INTERSECT/EXCEPT of two aggregates, IS NULL on a column the inner joins keep
-    non-NULL (shape_checks). When the first answer does not compile and no repair passes every check, the
+    non-NULL (shape_checks), and a query that never uses a value the question names word for word (a
+    country, a status, a category: question_values); answer_checks keeps their order. When the first answer does not compile and no repair passes every check, the
     first repair that compiles is kept, with the check's finding as a warning (kind "check").
 
     With *retry_empty* = n and a database, n sampled answers are drawn when the answer has no usable
@@ -124,7 +123,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
             gens.append(engine.generate(schema_text, question, temperature=0.7, seed=1000 + i, cancel=cancel))
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
     n_candidates, first_sql, because = len(gens), None, None
-    error = _failure(sql, problems, db_path, schema) if repair else None
+    error = _failure(sql, problems, db_path, schema, question) if repair else None
     hint = repair_hint(schema, sql or "", error) if error and repair_hints else None
     # A repair that compiles but trips a check is kept over a first answer that does not compile.
     kept, first_broken = None, bool(error) and bool(db_path) and not _compiles(db_path, sql)
@@ -139,7 +138,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         same_kind = reads_only(sql2) is True or (sql is not None and reads_only(sql) is not True)
         if sql2 is None or not same_kind:
             continue
-        why = _failure(sql2, problems2, db_path, schema)
+        why = _failure(sql2, problems2, db_path, schema, question)
         if why is None:
             first_sql, sql, problems, because = sql, sql2, problems2, error
             break
@@ -156,7 +155,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         gens.extend(samples)
         # After a failure any usable sample beats the error; an empty result needs most samples to agree.
         other = _agreed_sample(samples, schema, db_path, need=1 if failed else (retry_empty + 1) // 2,
-                               allow_empty=failed)
+                               allow_empty=failed, question=question)
         if other is not None:
             first_sql, (sql, problems) = (first_sql if first_sql is not None else sql), other
             if failed:
@@ -171,27 +170,19 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
                   first_sql is not None, first_sql, because)
 
 
-def _failure(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema) -> str | None:
+def _failure(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema,
+             question: str = "") -> str | None:
     """Why *sql* cannot be the answer: SQLite's compile error on the database when there is one (the
-    truth), a test against a text that the data makes always false (literal_checks), or a column a
-    grouped query takes from an arbitrary row (group_checks); without a database, the first error of the
-    schema check; None when it is fine."""
+    truth), or what the answer checks find (answer_checks.check_finding); without a database, the first
+    error of the schema check; None when it is fine."""
     if sql is None:
         return "the answer contained no SQL query"
     if db_path:
         try:
-            return prepare_error(db_path, sql) or _check_finding(db_path, sql, schema)
+            return prepare_error(db_path, sql) or check_finding(db_path, question, sql, schema)
         except NicheError:  # the database itself is unreadable: nothing the model can repair
             return None
     return next((p.message for p in problems if p.severity == "error"), None)
-
-
-def _check_finding(db_path: str, sql: str, schema: Schema) -> str | None:
-    """What the checks of an answer that compiles find wrong with it: a text test the data makes always
-    false (literal_checks), a column taken from an arbitrary row of each group (group_checks), or a shape
-    that is wrong whatever the data (shape_checks: a set operation on two aggregates, IS NULL on a column
-    the inner joins keep non-NULL)."""
-    return always_false_literal(db_path, sql, schema) or ungrouped_column(sql, schema) or shape_problem(sql, schema)
 
 
 def _compiles(db_path: str, sql: str | None) -> bool:
@@ -244,16 +235,17 @@ def _most_agreed(keys: list) -> tuple[int | None, int]:
     return next(i for i, k in enumerate(keys) if k is not None and votes[k] == best), best
 
 
-def _agreed_sample(gens: list[Generation], schema: Schema, db_path: str, need: int, allow_empty: bool):
+def _agreed_sample(gens: list[Generation], schema: Schema, db_path: str, need: int, allow_empty: bool,
+                   question: str = ""):
     """(sql, problems) of the first answer in *gens* whose result at least *need* of them share. Only
-    queries that run read-only and pass the checks (_check_finding) have a result; an empty one
+    queries that run read-only and pass the checks (answer_checks) have a result; an empty one
     (is_nothing) counts only with *allow_empty*."""
     parsed = [sql_from_output(g.text, schema) for g in gens]
     keys = []
     for sql, problems in parsed:
         rows = _rows(db_path, sql, problems) if sql is not None and reads_only(sql) is True else None
         usable = (rows is not None and (allow_empty or not is_nothing(rows))
-                  and not _check_finding(db_path, sql, schema))
+                  and not check_finding(db_path, question, sql, schema))
         keys.append(_result_key(rows) if usable else None)
     i, count = _most_agreed(keys)
     return parsed[i] if i is not None and count >= need else None

@@ -1,22 +1,14 @@
 """How often each of the product's answer checks trips, on a run's answers or on gold queries: the figures
 README gives under "who trips the checks" (`nichelm-eval checks`). Each check is the product's own function,
-applied as `service._check_finding` applies it."""
+applied in the order `answer_checks.check_finding` applies them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from nichelm.assistant.group_checks import ungrouped_column
-from nichelm.assistant.literal_checks import always_false_literal
-from nichelm.assistant.schema import Schema, read_schema
-from nichelm.assistant.shape_checks import shape_problem
-
-CHECKS: dict[str, Callable[[str, str, Schema], str | None]] = {
-    "literal": always_false_literal,
-    "group": lambda db, sql, schema: ungrouped_column(sql, schema),
-    "shape": lambda db, sql, schema: shape_problem(sql, schema),
-}
+from nichelm.assistant.answer_checks import CHECKS
+from nichelm.assistant.schema import read_schema
 
 
 @dataclass
@@ -30,17 +22,17 @@ class Trips:
             f"{name} {n}" + (f" ({right} right)" if n else "") for name, (n, right) in self.by_check.items())]
 
 
-def count_trips(items: Iterable[tuple[str, str, str, bool]]) -> Trips:
-    """items: (id, sql, database path, right). The first check that trips counts for each query."""
+def count_trips(items: Iterable[tuple[str, str, str, bool, str]]) -> Trips:
+    """items: (id, sql, database path, right, question). The first check that trips counts for each query."""
     out, schemas = Trips(), {}
-    for item_id, sql, db_path, right in items:
+    for item_id, sql, db_path, right, question in items:
         if not sql:
             continue
         out.total += 1
         if db_path not in schemas:
             schemas[db_path] = read_schema(db_path, examples=0)
         for name, check in CHECKS.items():
-            if check(db_path, sql, schemas[db_path]):
+            if check(db_path, question, sql, schemas[db_path]):
                 out.by_check[name][0] += 1
                 out.by_check[name][1] += bool(right)
                 out.ids.append(item_id)

@@ -223,7 +223,7 @@ def empty(run_dir, ids_out) -> None:
               "database is present.")
 @click.option("--ids-out", type=click.Path(dir_okay=False), help="Write the ids of the answers that trip a check.")
 def checks(run_dir, spider_train, ids_out) -> None:
-    """How often each answer check of the product (literal, group, shape) trips on RUN_DIR's answers (with how
+    """How often each answer check of the product (literal, group, shape, question) trips on RUN_DIR's answers (with how
     many of those answers were right) and on its gold queries; or on Spider train's gold queries."""
     from .check_counts import count_trips
     from .runner import PREDICTIONS, read_predictions
@@ -233,15 +233,16 @@ def checks(run_dir, spider_train, ids_out) -> None:
     if spider_train:
         from nichelm.training.spider_data import load_split
 
-        gold = [(f"train-{i}", e.query, str(e.db_path), True) for i, e in enumerate(load_split("train"))
+        gold = [(f"train-{i}", e.query, str(e.db_path), True, e.question) for i, e in enumerate(load_split("train"))
                 if e.db_path is not None]  # None: the database is missing from this Spider copy
         click.echo("\n".join(count_trips(gold).lines("Spider train gold")))
         return
     out = Path(run_dir)
     by_id = _run_examples(out, "checks needs the databases")
     recs = [r for r in read_predictions(out / PREDICTIONS) if r["id"] in by_id]
-    answers = count_trips((r["id"], r.get("pred_sql"), by_id[r["id"]].db_path, r.get("exec_match")) for r in recs)
-    gold = count_trips((r["id"], by_id[r["id"]].gold_sql, by_id[r["id"]].db_path, True) for r in recs)
+    answers = count_trips((r["id"], r.get("pred_sql"), by_id[r["id"]].db_path, r.get("exec_match"), r["question"])
+                          for r in recs)
+    gold = count_trips((r["id"], by_id[r["id"]].gold_sql, by_id[r["id"]].db_path, True, r["question"]) for r in recs)
     click.echo("\n".join(answers.lines("answers") + gold.lines("gold")))
     if ids_out:
         Path(ids_out).write_text("".join(i + "\n" for i in answers.ids), encoding="utf-8")

@@ -205,3 +205,24 @@ def test_a_repair_that_compiles_but_trips_a_check_beats_a_first_answer_that_does
     outputs = iter(["SELECT name FROM pets WHERE species = 'DOG'"] + [flagged] * 3)
     again = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), repair=True)
     assert (again.sql, again.repaired) == ("SELECT name FROM pets WHERE species = 'DOG'", False)
+
+
+def test_an_answer_that_ignores_a_value_the_question_names_goes_back_for_repair(engine, db, monkeypatch):
+    """Scripted model outputs, real prompts, database and checks: "dogs" is not a stored value, but 'dog' is,
+    and the first answer drops it; the repair that tests it replaces the first answer."""
+    schema = SchemaCache().get(str(db))
+    from nichelm.assistant.engine import Generation
+
+    prompts = []
+    outputs = iter(["SELECT name FROM pets", "SELECT name FROM pets WHERE species = 'dog'"])
+
+    def complete(prompt, **kw):
+        prompts.append(prompt)
+        return Generation(next(outputs), 10, 5, 0.01)
+
+    monkeypatch.setattr(engine, "complete", complete)
+    ans = answer_question(engine, schema, "Which pets are a dog?", db_path=str(db), repair=True)
+    assert (ans.sql, ans.first_sql, ans.repaired) == ("SELECT name FROM pets WHERE species = 'dog'",
+                                                      "SELECT name FROM pets", True)
+    assert "'dog' (a value of pets.species)" in ans.replaced_because
+    assert "'dog' (a value of pets.species)" in prompts[1]  # the repair turn was told why

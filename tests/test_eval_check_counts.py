@@ -7,19 +7,21 @@ def test_each_query_counts_for_the_first_check_it_trips(tmp_path, sqlite_file):
     db = str(sqlite_file(tmp_path / "shop.sqlite", """
         CREATE TABLE customers (id INTEGER PRIMARY KEY, country TEXT);
         CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), total REAL);
-        INSERT INTO customers VALUES (1, 'France'), (2, NULL);
+        INSERT INTO customers VALUES (1, 'France'), (2, NULL), (3, 'Brazil');
         INSERT INTO orders VALUES (1, 1, 9.5), (2, 1, 3.0);
     """))
     items = [
-        ("a", "SELECT id FROM customers WHERE country = 'france'", db, False),  # letter case: literal
+        ("a", "SELECT id FROM customers WHERE country = 'france'", db, False, "Who lives in France?"),  # literal
         ("b", ("SELECT customers.country, orders.total FROM customers JOIN orders ON orders.customer_id = "
-               "customers.id GROUP BY customers.id"), db, False),  # an arbitrary row's total: group
-        ("c", "SELECT COUNT(*) FROM orders INTERSECT SELECT COUNT(*) FROM customers", db, True),  # shape
-        ("d", "SELECT COUNT(*) FROM orders", db, True),  # nothing
-        ("e", None, db, False),  # no SQL: not counted
+               "customers.id GROUP BY customers.id"), db, False, "Totals?"),  # an arbitrary row's total: group
+        ("c", "SELECT COUNT(*) FROM orders INTERSECT SELECT COUNT(*) FROM customers", db, True, "?"),  # shape
+        ("d", "SELECT COUNT(*) FROM orders", db, True, "How many orders?"),  # nothing
+        ("e", None, db, False, "?"),  # no SQL: not counted
+        ("f", "SELECT COUNT(*) FROM customers", db, False, "How many customers in Brazil?"),  # question
     ]
     trips = count_trips(items)
-    assert trips.total == 4
-    assert trips.by_check == {"literal": [1, 0], "group": [1, 0], "shape": [1, 1]}
-    assert trips.ids == ["a", "b", "c"]
-    assert trips.lines("answers") == ["answers: 4 checked; literal 1 (0 right), group 1 (0 right), shape 1 (1 right)"]
+    assert trips.total == 5
+    assert trips.by_check == {"literal": [1, 0], "group": [1, 0], "shape": [1, 1], "question": [1, 0]}
+    assert trips.ids == ["a", "b", "c", "f"]
+    assert trips.lines("answers") == ["answers: 5 checked; literal 1 (0 right), group 1 (0 right), shape 1 (1 right), "
+                                      "question 1 (0 right)"]

@@ -27,14 +27,15 @@ case "${1:-}" in
     export NICHELM_NS=/root/ns-$L
     source scripts/gpu/env.sh
     bash scripts/gpu/install_llama.sh || exit 1
-    [ -f $M/F16.gguf ] || python3 -m nichelm.convert.cli merge-lora --base /root/base/model.gguf --lora "$lora" \
-      --out $M/F16.gguf --qtype F16 > $M/merge.json 2> $M/merge.log || { tail -5 $M/merge.log; exit 1; }
+    # no QTYPE ("" : the adapter alone, as a CPU user serves it) needs no merge
+    [ -z "$qtypes" ] || [ -f $M/F16.gguf ] || python3 -m nichelm.convert.cli merge-lora --base /root/base/model.gguf \
+      --lora "$lora" --out $M/F16.gguf --qtype F16 > $M/merge.json 2> $M/merge.log || { tail -5 $M/merge.log; exit 1; }
     for q in $qtypes; do
       python3 -c "import sys; from nichelm.convert.merge import quantize; quantize(*sys.argv[1:])" \
         $M/F16.gguf $M/$q.gguf $q > $M/quantize-$q.log 2>&1 &
     done
     wait
-    (cd $M && sha256sum *.gguf | tee sha256.txt)
+    [ -z "$qtypes" ] || (cd $M && sha256sum *.gguf | tee sha256.txt)
     echo "[merged] quantized $(date -u +%T)"
     mkdir -p /root/runs
     for job in "$@"; do

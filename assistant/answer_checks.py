@@ -1,0 +1,34 @@
+"""The product's checks of an answer that compiles, in the order they are asked, in one place: the service
+sends an answer that trips one back for repair (service.answer_question), and `nichelm-eval checks` counts
+how often each trips (eval/check_counts.py).
+
+Each check takes (database path, question, SQL, schema) and returns why the answer looks wrong, in words a
+repair turn can act on, or None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .group_checks import ungrouped_column
+from .literal_checks import always_false_literal
+from .question_values import unused_question_value
+from .schema import Schema
+from .shape_checks import shape_problem
+
+Check = Callable[[str, str, str, Schema], "str | None"]
+
+CHECKS: dict[str, Check] = {
+    "literal": lambda db, question, sql, schema: always_false_literal(db, sql, schema),
+    "group": lambda db, question, sql, schema: ungrouped_column(sql, schema),
+    "shape": lambda db, question, sql, schema: shape_problem(sql, schema),
+    "question": unused_question_value,
+}
+
+
+def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
+    """The first finding of CHECKS on *sql*: a text test the data makes always false (literal_checks), a
+    column taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data
+    (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL), or
+    a value the question names that the query never uses (question_values); None when none finds anything."""
+    return next((why for check in CHECKS.values() if (why := check(db_path, question, sql, schema))), None)

@@ -1,0 +1,166 @@
+"""A value the question names that the answer never uses.
+
+"List customers in Brazil whose mean order beats the average" answered without any test on 'Brazil': the
+query runs and returns rows, so nothing else notices that it lists every country's customers. When the
+question names, word for word, a text value stored in a column with few distinct values (a country, a
+status, a category's name) and the SQL does not contain that text anywhere, the answer has most likely
+dropped a condition the question asks for. `unused_question_value` says which values and where the data
+keeps them, in words a repair turn can act on.
+
+What is looked at, to keep findings rare where the answer is right:
+- only columns with at most `MAX_DISTINCT` distinct values among their first `SAMPLE_ROWS` rows (names of
+  people and products, free text and keys are left out), read once per database file version;
+- only values of at least three characters with a letter in them, that are not a table or column name and
+  not a common word (`COMMON_WORDS`);
+- a value written in capitals only ('USA', 'AND') must appear in the question in capitals too; other values
+  match ignoring letter case, as whole words;
+- a value inside a longer value the question also names ('Games' in 'Board Games') does not count on its
+  own.
+The SQL "uses" a value when its text appears anywhere in the query, ignoring letter case (in an = test, an
+IN list, a LIKE pattern).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import NicheError
+from .literal_checks import holds_text
+from .schema import Schema
+from .sqlite_io import connect_readonly
+
+MAX_DISTINCT = 200  # a column with more distinct values names things one by one (people, products)
+SAMPLE_ROWS = 50_000  # rows of a table read to learn a column's values (bounds the cost on a large file)
+READ_BUDGET_S = 2.0  # all the reads of one database version together; columns not reached are skipped
+MAX_REPORTED = 3
+COMMON_WORDS = frozenset((
+    "and", "or", "not", "the", "all", "any", "none", "null", "nil", "other", "others", "yes", "no", "true", "false",
+    "both", "each", "every", "one", "two", "three", "some", "new", "old", "total", "name", "names", "type", "kind",
+    "value", "values", "item", "items", "number", "n/a", "unknown", "tbd",
+))
+
+
+@dataclass(frozen=True)
+class NamedValue:
+    value: str
+    table: str
+    column: str
+
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple, tuple[NamedValue, ...]] = {}
+
+
+def unused_question_value(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
+    """Why *sql* looks like it ignores a value *question* names; None when it uses every one (or none is named).
+
+    "Customers in Brazil whose …" answered by a query without 'Brazil' gives: "the question names 'Brazil' (a
+    value of customers.country), but the query never uses it: add the condition …"."""
+    if not question or not sql:
+        return None
+    text = _squeezed(sql)
+    missing = [v for v in named_values(db_path, question, schema) if _squeezed(v.value) not in text]
+    if not missing:
+        return None
+    listed = ", ".join(f"'{v.value}' (a value of {v.table}.{v.column})" for v in missing[:MAX_REPORTED])
+    one = len(missing) == 1
+    return (f"the question names {listed}, but the query never uses {'it' if one else 'them'}: add the "
+            f"condition{'' if one else 's'} the question asks for on {'that column' if one else 'those columns'}, "
+            f"joining its table if the query does not have it yet")
+
+
+def named_values(db_path: str, question: str, schema: Schema) -> list[NamedValue]:
+    """The stored values (see the module's rules) that *question* names, longest first, one per text."""
+    hits: list[tuple[int, int, NamedValue]] = []
+    # The question's first word may be capitalised where the data's value is not ("Cancelled orders …").
+    texts = {question, question[:1].lower() + question[1:]}
+    for v in value_index(db_path, schema):
+        for text in texts:
+            hits += [(m.start(), m.end(), v) for m in _pattern(v.value).finditer(text)]
+    hits.sort(key=lambda h: (h[0] - h[1], h[0]))  # longest first
+    kept: list[tuple[int, int, NamedValue]] = []
+    seen: set[str] = set()
+    for start, end, v in hits:
+        if any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in kept):
+            continue  # inside a longer value the question names
+        if v.value.lower() in seen:
+            continue
+        seen.add(v.value.lower())
+        kept.append((start, end, v))
+    return [v for _, _, v in sorted(kept, key=lambda h: h[0])]
+
+
+def _pattern(value: str) -> re.Pattern:
+    """Whole words; letter case ignored only for a value of several words ('united states'): one word must be
+    written as the data writes it ('Nominated' is a value, "nominated" a verb)."""
+    flags = re.IGNORECASE if " " in value.strip() else 0
+    return re.compile(r"(?<![\w])" + re.escape(value) + r"(?![\w])", flags)
+
+
+def _squeezed(text: str) -> str:
+    """Lower case without spaces: 'Schmidt, Kertzmann' and 'Schmidt ,  Kertzmann' are one text."""
+    return "".join(text.lower().split())
+
+
+def value_index(db_path: str, schema: Schema) -> tuple[NamedValue, ...]:
+    """The candidate values of the database, read once per file version (schema version, size, mtime)."""
+    p = Path(db_path)
+    try:
+        st = p.stat()
+    except OSError:
+        return ()
+    key = (str(p.resolve()), schema.version.key if schema.version else "", st.st_size, st.st_mtime_ns)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    values = _read_values(db_path, schema)
+    with _cache_lock:
+        if len(_cache) > 32:
+            _cache.clear()
+        _cache[key] = values
+    return values
+
+
+def _read_values(db_path: str, schema: Schema) -> tuple[NamedValue, ...]:
+    names = {t.name.lower() for t in schema.tables} | {c.name.lower() for t in schema.tables for c in t.columns}
+    out: list[NamedValue] = []
+    deadline = time.monotonic() + READ_BUDGET_S
+    try:
+        con = connect_readonly(db_path)
+    except NicheError:  # an unreadable file: the other checks and the run itself say why
+        return ()
+    try:
+        for table in schema.tables:
+            for column in table.columns:
+                if time.monotonic() > deadline:
+                    return tuple(out)
+                if column.pk or not holds_text(column.type):
+                    continue
+                out += [NamedValue(v, table.name, column.name) for v in _column_values(con, table.name, column.name)
+                        if _candidate(v, names)]
+    finally:
+        con.close()
+    return tuple(out)
+
+
+def _column_values(con: sqlite3.Connection, table: str, column: str) -> list[str]:
+    qt, qc = '"' + table.replace('"', '""') + '"', '"' + column.replace('"', '""') + '"'
+    try:
+        rows = con.execute(f"SELECT DISTINCT {qc} FROM (SELECT {qc} FROM {qt} LIMIT {SAMPLE_ROWS}) "
+                           f"LIMIT {MAX_DISTINCT + 1}").fetchall()
+    except sqlite3.DatabaseError:
+        return []
+    if len(rows) > MAX_DISTINCT:
+        return []
+    return [r[0].strip() for r in rows if isinstance(r[0], str)]
+
+
+def _candidate(value: str, names: set[str]) -> bool:
+    low = value.lower()
+    return (3 <= len(value) <= 60 and any(ch.isalpha() for ch in value) and low not in COMMON_WORDS
+            and low not in names and "\n" not in value)

@@ -1,0 +1,99 @@
+"""question_values: a value the question names that the answer never uses, found on a real SQLite file."""
+
+import pytest
+from nichelm.assistant import question_values
+from nichelm.assistant.question_values import named_values, unused_question_value
+from nichelm.assistant.schema import read_schema
+
+SHOP = """
+CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, country TEXT, code TEXT);
+CREATE TABLE categories (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, status TEXT, total REAL);
+CREATE TABLE awards (id INTEGER PRIMARY KEY, result TEXT);
+INSERT INTO customers VALUES (1, 'Ana Lima', 'Brazil', 'BR'), (2, 'Joe Smith', 'United States', 'USA'),
+                             (3, 'Li Wei', 'Brazil', 'AND');
+INSERT INTO categories VALUES (1, 'Board Games'), (2, 'Games'), (3, 'country');
+INSERT INTO orders VALUES (1, 1, 'cancelled', 10), (2, 1, 'shipped', 20), (3, 2, 'shipped', 5);
+INSERT INTO awards VALUES (1, 'Nominated'), (2, 'Won');
+"""
+
+
+@pytest.fixture
+def shop(tmp_path, sqlite_file):
+    path = str(sqlite_file(tmp_path / "shop.sqlite", SHOP))
+    return path, read_schema(path)
+
+
+def finding(shop, question, sql):
+    path, schema = shop
+    return unused_question_value(path, question, sql, schema)
+
+
+def test_a_named_value_the_query_never_uses_is_reported_with_its_column(shop):
+    why = finding(shop, "List customers in Brazil whose average order is above 10.",
+                  "SELECT name FROM customers JOIN orders ON orders.customer_id = customers.id GROUP BY customers.id "
+                  "HAVING AVG(total) > 10")
+    assert why and "'Brazil' (a value of customers.country)" in why and "never uses it" in why
+
+
+def test_a_query_that_uses_the_value_anywhere_passes(shop):
+    q = "List customers in Brazil."
+    assert finding(shop, q, "SELECT name FROM customers WHERE country = 'Brazil'") is None
+    assert finding(shop, q, "SELECT name FROM customers WHERE country LIKE '%brazil%'") is None
+    assert finding(shop, "How many orders were cancelled or shipped?",
+                   "SELECT COUNT(*) FROM orders WHERE status IN ('cancelled', 'shipped')") is None
+
+
+def test_every_missing_value_is_listed(shop):
+    why = finding(shop, "Show the number of cancelled orders next to the number of shipped orders.",
+                  "SELECT COUNT(*) FROM orders WHERE status = 'cancelled'")
+    assert why and "'shipped' (a value of orders.status)" in why and "'cancelled'" not in why
+    both = finding(shop, "Cancelled orders of customers in Brazil?", "SELECT * FROM orders")
+    assert both and "'cancelled'" in both and "'Brazil'" in both and "them" in both
+
+
+def test_letter_case_rules(shop):
+    # one word is matched as the data writes it: "nominated" is a verb here, 'Nominated' a stored value
+    assert finding(shop, "Who was nominated most often?", "SELECT 1") is None
+    assert finding(shop, "How many awards are Nominated?", "SELECT COUNT(*) FROM awards")
+    # a word in capitals only must be in capitals in the question: 'AND' is a code, "and" a word
+    assert finding(shop, "Customers and orders?", "SELECT 1") is None
+    assert finding(shop, "Which customers have the code USA?", "SELECT name FROM customers")
+    # several words ignore letter case; the first word of a question may be capitalised
+    assert finding(shop, "How many customers live in the united states?", "SELECT COUNT(*) FROM customers")
+    assert finding(shop, "Shipped orders, please.", "SELECT * FROM orders")
+
+
+def test_a_value_inside_a_longer_named_value_does_not_count_alone(shop):
+    path, schema = shop
+    assert [v.value for v in named_values(path, "Products in Board Games?", schema)] == ["Board Games"]
+    assert finding(shop, "Products in Board Games?", "SELECT * FROM categories WHERE name = 'Board Games'") is None
+
+
+def test_names_of_tables_and_columns_and_many_valued_columns_are_not_values(shop, tmp_path, sqlite_file):
+    # 'country' is a category's name but also a column's: a question about countries does not name it
+    assert finding(shop, "Which country has most customers?", "SELECT country FROM customers") is None
+    rows = ",".join(f"({i}, 'Person {i}')" for i in range(question_values.MAX_DISTINCT + 5))
+    path = str(sqlite_file(tmp_path / "people.sqlite",
+                           f"CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO people VALUES {rows};"))
+    assert unused_question_value(path, "Is Person 7 here?", "SELECT 1", read_schema(path)) is None
+
+
+def test_values_are_read_again_after_the_file_changes(shop):
+    import sqlite3
+
+    path, schema = shop
+    assert finding(shop, "Customers in Peru?", "SELECT 1") is None
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO customers VALUES (4, 'Rosa Diaz', 'Peru', 'PE')")
+    con.commit()
+    con.close()
+    assert finding(shop, "Customers in Peru?", "SELECT 1")
+
+
+def test_an_unreadable_database_gives_no_finding(tmp_path):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a database at all, just text")
+    from nichelm.assistant.schema import Schema
+
+    assert unused_question_value(str(bad), "Customers in Brazil?", "SELECT 1", Schema(tables=())) is None
