@@ -149,6 +149,8 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         first_sql, (sql, problems, why) = sql, kept
         problems = [*problems, Problem(f"this query may be wrong: {why}", 0, len(sql), "warning", "check")]
         because = f"{error}; no repair passed every check, so the first that compiles is kept"
+    elif failed and db_path and sql is not None and not first_broken:  # it compiles; no repair did better: say why
+        problems = [*problems, Problem(f"this query may be wrong: {error}", 0, len(sql), "warning", "check")]
     if retry_empty > 0 and db_path and (failed or sql is not None and reads_only(sql) is True and _empty(db_path, sql)):
         samples = [engine.generate(schema_text, question, temperature=0.7, seed=3000 + i, cancel=cancel)
                    for i in range(retry_empty)]

@@ -205,6 +205,9 @@ def test_a_repair_that_compiles_but_trips_a_check_beats_a_first_answer_that_does
     outputs = iter(["SELECT name FROM pets WHERE species = 'DOG'"] + [flagged] * 3)
     again = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), repair=True)
     assert (again.sql, again.repaired) == ("SELECT name FROM pets WHERE species = 'DOG'", False)
+    # ... and says what the check found, as a warning under the query
+    assert [p.kind for p in again.problems if p.severity == "warning"] == ["check"]
+    assert "'DOG'" in next(p.message for p in again.problems if p.kind == "check")
 
 
 def test_an_answer_that_ignores_a_value_the_question_names_goes_back_for_repair(engine, db, monkeypatch):
