@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .group_checks import ungrouped_column
+from .join_checks import mismatched_join
 from .literal_checks import always_false_literal
 from .question_values import unused_question_value
 from .schema import Schema
@@ -22,6 +23,7 @@ CHECKS: dict[str, Check] = {
     "literal": lambda db, question, sql, schema: always_false_literal(db, sql, schema),
     "group": lambda db, question, sql, schema: ungrouped_column(sql, schema),
     "shape": lambda db, question, sql, schema: shape_problem(sql, schema),
+    "join": lambda db, question, sql, schema: mismatched_join(sql, schema),
     "question": unused_question_value,
 }
 
@@ -29,6 +31,7 @@ CHECKS: dict[str, Check] = {
 def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
     """The first finding of CHECKS on *sql*: a text test the data makes always false (literal_checks), a
     column taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data
-    (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL), or
-    a value the question names that the query never uses (question_values); None when none finds anything."""
+    (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL), a
+    foreign key joined to a table it does not refer to (join_checks), or a value the question names that the
+    query never uses (question_values); None when none finds anything."""
     return next((why for check in CHECKS.values() if (why := check(db_path, question, sql, schema))), None)

@@ -21,7 +21,7 @@ def test_each_query_counts_for_the_first_check_it_trips(tmp_path, sqlite_file):
     ]
     trips = count_trips(items)
     assert trips.total == 5
-    assert trips.by_check == {"literal": [1, 0], "group": [1, 0], "shape": [1, 1], "question": [1, 0]}
+    assert trips.by_check == {"literal": [1, 0], "group": [1, 0], "shape": [1, 1], "join": [0, 0], "question": [1, 0]}
     assert trips.ids == ["a", "b", "c", "f"]
     assert trips.lines("answers") == ["answers: 5 checked; literal 1 (0 right), group 1 (0 right), shape 1 (1 right), "
-                                      "question 1 (0 right)"]
+                                      "join 0, question 1 (0 right)"]
