@@ -4,6 +4,7 @@ applied in the order `answer_checks.check_finding` applies them."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -16,10 +17,17 @@ class Trips:
     total: int = 0
     by_check: dict = field(default_factory=lambda: {name: [0, 0] for name in CHECKS})  # name: [trips, right]
     ids: list = field(default_factory=list)
+    seconds: dict = field(default_factory=lambda: {name: 0.0 for name in CHECKS})  # time in each check
+    calls: dict = field(default_factory=lambda: {name: 0 for name in CHECKS})
 
     def lines(self, what: str) -> list[str]:
         return [f"{what}: {self.total} checked; " + ", ".join(
             f"{name} {n}" + (f" ({right} right)" if n else "") for name, (n, right) in self.by_check.items())]
+
+    def timing_lines(self) -> list[str]:
+        """Mean time of each check per query it ran on (the first read of a database's values included)."""
+        return ["time per query: " + ", ".join(f"{name} {1000 * self.seconds[name] / max(1, self.calls[name]):.2f} ms"
+                                              for name in CHECKS)]
 
 
 def count_trips(items: Iterable[tuple[str, str, str, bool, str]]) -> Trips:
@@ -32,7 +40,11 @@ def count_trips(items: Iterable[tuple[str, str, str, bool, str]]) -> Trips:
         if db_path not in schemas:
             schemas[db_path] = read_schema(db_path, examples=0)
         for name, check in CHECKS.items():
-            if check(db_path, question, sql, schemas[db_path]):
+            start = time.perf_counter()
+            found = check(db_path, question, sql, schemas[db_path])
+            out.seconds[name] += time.perf_counter() - start
+            out.calls[name] += 1
+            if found:
                 out.by_check[name][0] += 1
                 out.by_check[name][1] += bool(right)
                 out.ids.append(item_id)

@@ -222,7 +222,8 @@ def empty(run_dir, ids_out) -> None:
 @click.option("--spider-train", is_flag=True, help="Instead of a run: the gold queries of Spider train whose "
               "database is present.")
 @click.option("--ids-out", type=click.Path(dir_okay=False), help="Write the ids of the answers that trip a check.")
-def checks(run_dir, spider_train, ids_out) -> None:
+@click.option("--timing", is_flag=True, help="Also print each check's mean time per query.")
+def checks(run_dir, spider_train, ids_out, timing) -> None:
     """How often each answer check of the product (literal, group, shape, question) trips on RUN_DIR's answers (with how
     many of those answers were right) and on its gold queries; or on Spider train's gold queries."""
     from .check_counts import count_trips
@@ -235,7 +236,8 @@ def checks(run_dir, spider_train, ids_out) -> None:
 
         gold = [(f"train-{i}", e.query, str(e.db_path), True, e.question) for i, e in enumerate(load_split("train"))
                 if e.db_path is not None]  # None: the database is missing from this Spider copy
-        click.echo("\n".join(count_trips(gold).lines("Spider train gold")))
+        trips = count_trips(gold)
+        click.echo("\n".join(trips.lines("Spider train gold") + (trips.timing_lines() if timing else [])))
         return
     out = Path(run_dir)
     by_id = _run_examples(out, "checks needs the databases")
@@ -243,7 +245,7 @@ def checks(run_dir, spider_train, ids_out) -> None:
     answers = count_trips((r["id"], r.get("pred_sql"), by_id[r["id"]].db_path, r.get("exec_match"), r["question"])
                           for r in recs)
     gold = count_trips((r["id"], by_id[r["id"]].gold_sql, by_id[r["id"]].db_path, True, r["question"]) for r in recs)
-    click.echo("\n".join(answers.lines("answers") + gold.lines("gold")))
+    click.echo("\n".join(answers.lines("answers") + gold.lines("gold") + (answers.timing_lines() if timing else [])))
     if ids_out:
         Path(ids_out).write_text("".join(i + "\n" for i in answers.ids), encoding="utf-8")
 

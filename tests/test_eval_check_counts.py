@@ -25,3 +25,7 @@ def test_each_query_counts_for_the_first_check_it_trips(tmp_path, sqlite_file):
     assert trips.ids == ["a", "b", "c", "f"]
     assert trips.lines("answers") == ["answers: 5 checked; literal 1 (0 right), group 1 (0 right), shape 1 (1 right), "
                                       "join 0, question 1 (0 right)"]
+    timing = trips.timing_lines()
+    assert len(timing) == 1 and timing[0].startswith("time per query: literal ")
+    assert all(f"{name} " in timing[0] for name in trips.by_check) and timing[0].endswith(" ms")
+    assert trips.calls["literal"] == 5 and trips.calls["question"] == 2  # d and f reach the last check
