@@ -35,3 +35,13 @@ def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str 
     foreign key joined to a table it does not refer to (join_checks), or a value the question names that the
     query never uses (question_values); None when none finds anything."""
     return next((why for check in CHECKS.values() if (why := check(db_path, question, sql, schema))), None)
+
+
+def disable(names) -> None:
+    """Leave the checks called *names* out of CHECKS in this process (an evaluation that measures what a check
+    adds: `nichelm-eval run --without-check NAME`)."""
+    unknown = set(names) - set(CHECKS)
+    if unknown:
+        raise ValueError(f"no such answer check: {', '.join(sorted(unknown))} (known: {', '.join(CHECKS)})")
+    for name in names:
+        del CHECKS[name]

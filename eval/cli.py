@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from nichelm.assistant.answer_checks import CHECKS
 from nichelm.assistant.prompt import ENUM_VALUES, EXAMPLE_VALUES
 
 from .backends import KINDS, BackendSpec
@@ -36,14 +37,14 @@ def main() -> None:
 
 def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
                  retries, socket, device, max_tokens=None, repair=False, enum_values=None,
-                 repair_hints=True, retry_empty=0) -> BackendSpec:
+                 repair_hints=True, retry_empty=0, without_checks=()) -> BackendSpec:
     if backend == "local":
         if not model:
             raise click.UsageError("--model is required for the local backend (a GGUF path or a model name)")
         opts = {"model": model, "lora": lora, "candidates": candidates, "examples": examples,
                 "n_gpu_layers": n_gpu_layers, "n_threads": threads, "max_tokens": max_tokens,
                 "repair": repair or None, "repair_hints": None if repair_hints else False,
-                "retry_empty": retry_empty or None}
+                "retry_empty": retry_empty or None, "without_checks": list(without_checks) or None}
     elif backend == "daemon":
         opts = {"socket": socket, "candidates": candidates, "examples": examples, "model": model, "lora": lora,
                 "repair": repair}
@@ -55,6 +56,8 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
         opts = {"model": model, "adapter": lora, "examples": examples, "device": device, "max_new_tokens": max_tokens}
     if retry_empty and backend != "local":
         raise click.UsageError("--retry-empty: only the local backend runs it")
+    if without_checks and backend != "local":
+        raise click.UsageError("--without-check: only the local backend runs the checks in this process")
     if not repair_hints and backend != "local":
         raise click.UsageError("--no-repair-hints: only the local backend can leave the hints out (the daemon "
                                "always sends them)")
@@ -107,15 +110,18 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--retries", type=int, default=6, show_default=True, help="anthropic: retries on 429/5xx/overloaded.")
 @click.option("--socket", help="daemon: socket path (default: NICHELM_SOCKET or the user's daemon).")
 @click.option("--device", help="transformers: torch device (default cuda when available).")
+@click.option("--without-check", "without_checks", multiple=True, type=click.Choice(list(CHECKS)),
+              help="local: leave out one of the product's answer checks (repeatable), to measure what it adds.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(backend, model, lora, candidates, examples, enum_values, repair, repair_hints, retry_empty, dataset, limit,
-        invalid_in, ids_file, workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm, retries, socket, device, max_tokens, quiet) -> None:
+        invalid_in, ids_file, workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm, retries, socket, device, max_tokens, without_checks, quiet) -> None:
     """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
     from .runner import invalid_ids
     from .runner import run as run_eval
 
     spec = backend_spec(backend, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
-                        retries, socket, device, max_tokens, repair, enum_values, repair_hints, retry_empty)
+                        retries, socket, device, max_tokens, repair, enum_values, repair_hints, retry_empty,
+                        without_checks)
     try:
         ds = load(dataset)
         if ds.skipped:

@@ -212,6 +212,10 @@ def test_enum_values_option_sets_the_prompt_and_its_version(tiny_model_path, eva
     assert spec.options["enum_values"] == 10
     assert "enum_values" not in backend_spec("local", "m.gguf", None, 1, 3, None, None, None, 50, 6, None,
                                              None).options  # default runs keep their spec (and resume)
+    ablation = backend_spec("local", "m.gguf", None, 1, 3, None, None, None, 50, 6, None, None,
+                            without_checks=("question", "join"))
+    assert ablation.options["without_checks"] == ["question", "join"]  # recorded in run.json, given to each worker
+    assert "without_checks" not in spec.options
     result = CliRunner().invoke(main, ["run", "--backend", "daemon", "--enum-values", "10", "--dataset",
                                        str(eval_set), "--out", str(tmp_path / "d")])
     assert result.exit_code != 0 and "own setting" in result.output

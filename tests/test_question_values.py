@@ -97,3 +97,13 @@ def test_an_unreadable_database_gives_no_finding(tmp_path):
     from nichelm.assistant.schema import Schema
 
     assert unused_question_value(str(bad), "Customers in Brazil?", "SELECT 1", Schema(tables=())) is None
+
+
+def test_an_evaluation_can_leave_a_check_out(monkeypatch):
+    from nichelm.assistant import answer_checks
+
+    monkeypatch.setattr(answer_checks, "CHECKS", dict(answer_checks.CHECKS))
+    answer_checks.disable(["question", "join"])
+    assert list(answer_checks.CHECKS) == ["literal", "group", "shape"]
+    with pytest.raises(ValueError, match="no such answer check: nope"):
+        answer_checks.disable(["nope"])

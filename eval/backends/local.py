@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 
-from nichelm.assistant import models
+from nichelm.assistant import answer_checks, models
 from nichelm.assistant.engine import Engine, EngineSettings
 from nichelm.assistant.errors import NicheError
 from nichelm.assistant.prompt import ENUM_VALUES
@@ -26,7 +26,9 @@ class LocalBackend:
     def __init__(self, model: str, lora: str | None = None, candidates: int = 1, examples: int = 0,
                  n_gpu_layers: int | None = None, n_threads: int | None = None, n_ctx: int = 4096,
                  max_tokens: int = 256, repair: bool = False, enum_values: int = ENUM_VALUES,
-                 repair_hints: bool = True, retry_empty: int = 0):
+                 repair_hints: bool = True, retry_empty: int = 0, without_checks: list[str] | None = None):
+        if without_checks:  # an ablation: this process answers without them (each worker builds its own backend)
+            answer_checks.disable(without_checks)
         self.repair = repair
         self.repair_hints = repair_hints
         self.retry_empty = retry_empty
