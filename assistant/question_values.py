@@ -12,12 +12,14 @@ What is looked at, to keep findings rare where the answer is right:
   people and products, free text and keys are left out), read once per database file version;
 - only values of at least three characters with a letter in them, that are not a table or column name and
   not a common word (`COMMON_WORDS`);
-- a value written in capitals only ('USA', 'AND') must appear in the question in capitals too; other values
-  match ignoring letter case, as whole words;
+- matched as whole words: a value of one word as the data writes it ('Nominated' is a value, "nominated" a
+  verb; 'AND' a code, "and" a word), except that the question's first letter may be a capital; a value of
+  several words ignoring letter case ("the united states");
 - a value inside a longer value the question also names ('Games' in 'Board Games') does not count on its
   own.
-The SQL "uses" a value when its text appears anywhere in the query, ignoring letter case (in an = test, an
-IN list, a LIKE pattern).
+Validated on Spider train's gold queries (6,904; 15 trip it, most of them errors of the gold).
+The SQL "uses" a value when its text appears anywhere in the query, ignoring letter case and spaces (in an =
+test, an IN list, a LIKE pattern).
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def unused_question_value(db_path: str, question: str, sql: str, schema: Schema)
 
 
 def named_values(db_path: str, question: str, schema: Schema) -> list[NamedValue]:
-    """The stored values (see the module's rules) that *question* names, longest first, one per text."""
+    """The stored values (see the module's rules) that *question* names, in the question's order, one per text."""
     hits: list[tuple[int, int, NamedValue]] = []
     # The question's first word may be capitalised where the data's value is not ("Cancelled orders …").
     texts = {question, question[:1].lower() + question[1:]}
