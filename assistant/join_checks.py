@@ -47,7 +47,8 @@ def _mismatch(a: tuple[str, str] | None, b: tuple[str, str] | None, tables: dict
         return None
     if ra and rb and ra[0].lower() == rb[0].lower():
         return None
-    (key_table, key, (ref, ref_col)), (other, other_col) = ((ta, a[1], ra), (tb, b[1])) if ra else ((tb, b[1], rb), (ta, a[1]))
+    # name the side that has the key (the first, when both have one)
+    key_table, key, (ref, ref_col), other, other_col = (ta, a[1], ra, tb, b[1]) if ra else (tb, b[1], rb, ta, a[1])
     target = f"{ref}.{ref_col}" if ref_col else ref
     return (f"{key_table.name}.{key} refers to {target}, but the query compares it with {other.name}.{other_col}: "
             f"join {key_table.name} to {ref} on {key_table.name}.{key} = {target}, and reach {other.name} through "
