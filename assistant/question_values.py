@@ -9,7 +9,8 @@ keeps them, in words a repair turn can act on.
 
 What is looked at, to keep findings rare where the answer is right:
 - only columns with at most `MAX_DISTINCT` distinct values among their first `SAMPLE_ROWS` rows (names of
-  people and products, free text and keys are left out), read once per database file version;
+  people and products, free text and keys are left out), read once per schema version and again when the
+  file changes, at most every `REREAD_AFTER_S` seconds;
 - only values of at least three characters with a letter in them, that are not a table or column name and
   not a common word (`COMMON_WORDS`);
 - matched as whole words: a value of one word as the data writes it ('Nominated' is a value, "nominated" a
@@ -39,6 +40,7 @@ from .sqlite_io import connect_readonly
 MAX_DISTINCT = 200  # a column with more distinct values names things one by one (people, products)
 SAMPLE_ROWS = 50_000  # rows of a table read to learn a column's values (bounds the cost on a large file)
 READ_BUDGET_S = 2.0  # all the reads of one database version together; columns not reached are skipped
+REREAD_AFTER_S = 30.0  # a file changed since its values were read is read again once they are this old
 MAX_REPORTED = 3
 COMMON_WORDS = frozenset((
     "and", "or", "not", "the", "all", "any", "none", "null", "nil", "other", "others", "yes", "no", "true", "false",
@@ -55,7 +57,7 @@ class NamedValue:
 
 
 _cache_lock = threading.Lock()
-_cache: dict[tuple, tuple[NamedValue, ...]] = {}
+_cache: dict[tuple, tuple[tuple, float, tuple[NamedValue, ...]]] = {}  # (path, schema): (file stamp, read at, values)
 
 
 def unused_question_value(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
@@ -110,21 +112,24 @@ def _squeezed(text: str) -> str:
 
 
 def value_index(db_path: str, schema: Schema) -> tuple[NamedValue, ...]:
-    """The candidate values of the database, read once per file version (schema version, size, mtime)."""
+    """The candidate values of the database, read once per schema version, and again when the file has changed
+    since, at most every REREAD_AFTER_S seconds (a file written all the time is not read for every question)."""
     p = Path(db_path)
     try:
         st = p.stat()
     except OSError:
         return ()
-    key = (str(p.resolve()), schema.version.key if schema.version else "", st.st_size, st.st_mtime_ns)
+    key = (str(p.resolve()), schema.version.key if schema.version else "")
+    stamp, now = (st.st_size, st.st_mtime_ns), time.monotonic()
     with _cache_lock:
-        if key in _cache:
-            return _cache[key]
+        cached = _cache.get(key)
+        if cached and (cached[0] == stamp or now - cached[1] < REREAD_AFTER_S):
+            return cached[2]
     values = _read_values(db_path, schema)
     with _cache_lock:
         if len(_cache) > 32:
             _cache.clear()
-        _cache[key] = values
+        _cache[key] = (stamp, now, values)
     return values
 
 
