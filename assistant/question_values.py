@@ -29,7 +29,7 @@ import re
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import NicheError
@@ -54,6 +54,8 @@ class NamedValue:
     value: str
     table: str
     column: str
+    # compiled once, when the index is read: a question and each repair of it search every value
+    pattern: re.Pattern = field(compare=False, repr=False)
 
 
 _cache_lock = threading.Lock()
@@ -85,7 +87,7 @@ def named_values(db_path: str, question: str, schema: Schema) -> list[NamedValue
     texts = {question, question[:1].lower() + question[1:]}
     for v in value_index(db_path, schema):
         for text in texts:
-            hits += [(m.start(), m.end(), v) for m in _pattern(v.value).finditer(text)]
+            hits += [(m.start(), m.end(), v) for m in v.pattern.finditer(text)]
     hits.sort(key=lambda h: (h[0] - h[1], h[0]))  # longest first
     kept: list[tuple[int, int, NamedValue]] = []
     seen: set[str] = set()
@@ -148,8 +150,8 @@ def _read_values(db_path: str, schema: Schema) -> tuple[NamedValue, ...]:
                     return tuple(out)
                 if column.pk or not holds_text(column.type):
                     continue
-                out += [NamedValue(v, table.name, column.name) for v in _column_values(con, table.name, column.name)
-                        if _candidate(v, names)]
+                out += [NamedValue(v, table.name, column.name, _pattern(v))
+                        for v in _column_values(con, table.name, column.name) if _candidate(v, names)]
     finally:
         con.close()
     return tuple(out)
