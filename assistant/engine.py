@@ -3,6 +3,8 @@
 - all layers go to the GPU when llama.cpp was built with GPU offload, CPU threads otherwise;
 - the prompt prefix (system message = instructions + schema) stays in llama.cpp's KV cache between
   questions on the same database, so only the question is evaluated anew;
+- on the CPU, one thread for each core that other processes leave free, decided before each generation
+  (free_cores.py: waiting threads spin, which is fast on free cores and slow on shared ones);
 - greedy decoding by default, so the same question gives the same SQL.
 """
 
@@ -15,13 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModelError, ModelNotFound
+from .free_cores import FreeCores
 from .prompt import build_messages, repair_messages
-
-# llama.cpp's OpenMP threads spin while they wait for each other by default. On a machine whose cores
-# are busy with anything else, a spinning thread holds a core its sibling needs: on 2 shared cores a
-# 135M model went from 2.6 s to 30 s for 64 tokens. Passive waiting costs little when cores are free.
-# It must be set before llama_cpp (and so libgomp) is first imported.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 @dataclass(frozen=True)
@@ -34,6 +31,9 @@ class EngineSettings:
     max_tokens: int = 256
     seed: int = 0
     verbose: bool = False
+    # On the CPU, run only as many threads as other processes leave cores free (free_cores.py);
+    # NICHELM_FIXED_THREADS=1 keeps n_threads fixed (to compare with the behaviour before).
+    adapt_threads: bool = field(default_factory=lambda: not os.environ.get("NICHELM_FIXED_THREADS"))
 
 
 @dataclass
@@ -77,6 +77,8 @@ class Engine:
         self._lock = threading.Lock()
         self.load_s = 0.0
         self._llm = self._load()
+        self._free_cores = FreeCores() if self.gpu_layers == 0 and settings.adapt_threads else None
+        self.threads_now = self.threads
         self._formatter = _chat_formatter(self._llm)  # compiled once: about 12 ms a compile on 2 CPU cores
 
     def _load(self):
@@ -85,7 +87,7 @@ class Engine:
         s = self.settings
         gpu = gpu_offload_supported()
         n_gpu_layers = s.n_gpu_layers if s.n_gpu_layers is not None else (-1 if gpu else 0)
-        threads = s.n_threads or max(1, (os.cpu_count() or 2))
+        threads = s.n_threads or max(1, _usable_cores())
         start = time.monotonic()
         try:
             llm = llama_cpp.Llama(
@@ -114,7 +116,8 @@ class Engine:
     def info(self) -> dict:
         s = self.settings
         return {"model_path": s.model_path, "lora_path": s.lora_path, "n_ctx": s.n_ctx,
-                "gpu_layers": self.gpu_layers, "threads": self.threads, "load_s": round(self.load_s, 3),
+                "gpu_layers": self.gpu_layers, "threads": self.threads,
+                "threads_adapt": self._free_cores is not None, "load_s": round(self.load_s, 3),
                 "gpu_offload": gpu_offload_supported()}
 
     def count_tokens(self, text: str) -> int:
@@ -139,6 +142,7 @@ class Engine:
     def _complete_locked(self, prompt, max_tokens, temperature, seed, cancel, stop) -> Generation:
         llm = self._llm
         start = time.monotonic()
+        self._fit_threads()
         tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
         if len(tokens) >= llm.n_ctx() - 8:
             raise ModelError(
@@ -164,6 +168,15 @@ class Engine:
             n_out += 1
         return Generation("".join(pieces), len(tokens), n_out, time.monotonic() - start, cached)
 
+    def _fit_threads(self) -> None:
+        """On the CPU, one thread for each core that other processes leave free (free_cores.py)."""
+        if self._free_cores is None:
+            return
+        n = self._free_cores.threads(self.threads)
+        if n != self.threads_now:
+            self._llm._ctx.set_n_threads(n, n)
+            self.threads_now = n
+
     def generate(self, schema_text: str, question: str, **kw) -> Generation:
         """Model output (raw text) for *question* about the database described by *schema_text*."""
         prompt = self.prompt_text(build_messages(schema_text, question))
@@ -180,6 +193,12 @@ class Engine:
             llm, self._llm = self._llm, None
             if llm is not None:
                 llm.close()
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 2
 
 
 def _chat_formatter(llm):

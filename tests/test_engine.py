@@ -1,11 +1,16 @@
 """The engine and the question->SQL service on a real llama.cpp model (tiny SmolLM2)."""
 
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 from nichelm.assistant.engine import Cancelled, Engine, EngineSettings
 from nichelm.assistant.errors import ModelNotFound
+from nichelm.assistant.free_cores import MIN_WINDOW_S, FreeCores
 from nichelm.assistant.schema import read_schema, render_schema
 from nichelm.assistant.service import SchemaCache, answer_question
 
@@ -229,3 +234,27 @@ def test_an_answer_that_ignores_a_value_the_question_names_goes_back_for_repair(
                                                       "SELECT name FROM pets", True)
     assert "'dog' (a value of pets.species)" in ans.replaced_because
     assert "'dog' (a value of pets.species)" in prompts[1]  # the repair turn was told why
+
+
+@pytest.mark.skipif(not (os.path.exists("/proc/stat") and hasattr(os, "sched_setaffinity")),
+                    reason="needs Linux's /proc/stat and CPU affinity")
+def test_a_busy_core_means_fewer_threads_and_the_same_sql(tiny_model_path, db):
+    eng = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=48, n_threads=2))
+    try:
+        schema_text = render_schema(read_schema(db))
+        before = eng.generate(schema_text, "Which pets are older than 4?")
+        assert eng.threads_now == 2  # nothing measured yet: every configured thread
+        core = min(os.sched_getaffinity(0))
+        eng._free_cores = FreeCores(cpus={core})  # watch one core, where a process spins
+        spin = "import os, time; os.sched_setaffinity(0, {%d}); end = time.time() + 3\nwhile time.time() < end: pass"
+        child = subprocess.Popen([sys.executable, "-c", spin % core])
+        try:
+            time.sleep(0.3 + MIN_WINDOW_S)
+            busy = eng.generate(schema_text, "Which pets are older than 4?")
+            assert eng.threads_now == 1
+        finally:
+            child.kill()
+            child.wait()
+        assert busy.text == before.text
+    finally:
+        eng.close()
