@@ -228,14 +228,6 @@ def pull(name, force) -> None:
     for n in names:
         path = models.pull(n, progress=True, force=force, log=lambda m: click.echo(m, err=True))
         click.echo(str(path))
-    if not name:
-        merged = models.merged_of(base)
-        from .engine import gpu_offload_supported
-
-        if merged is not None and not models.is_present(merged) and not gpu_offload_supported():
-            click.echo(f"tip: without a GPU, `nichelm pull {merged.name}` builds the adapter into the model once "
-                       "(a minute or two): it decodes 1.4-1.8x faster on a CPU and is then served by default "
-                       "(README: 'A merged model for the CPU').", err=True)
 
 
 @cli.command("models")
@@ -249,7 +241,7 @@ def models_cmd(as_json) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    default = os.environ.get("NICHELM_MODEL") or models.default_model()
+    default = os.environ.get("NICHELM_MODEL") or models.DEFAULT_MODEL
     table = [[("* " if r["name"] == default else "  ") + r["name"], r["kind"],
               f"{r['size'] / 1e6:.0f} MB" if r["size"] else "built here",
               "yes" if r["present"] else "no", r["path"]] for r in rows]

@@ -117,8 +117,8 @@ class Engine:
         s = self.settings
         return {"model_path": s.model_path, "lora_path": s.lora_path, "n_ctx": s.n_ctx,
                 "gpu_layers": self.gpu_layers, "threads": self.threads,
-                "threads_adapt": self._free_cores is not None, "load_s": round(self.load_s, 3),
-                "gpu_offload": gpu_offload_supported()}
+                "threads_adapt": self._free_cores is not None, "threads_now": self.threads_now,
+                "load_s": round(self.load_s, 3), "gpu_offload": gpu_offload_supported()}
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))

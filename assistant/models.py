@@ -6,10 +6,10 @@ A file is used only after its sha256 matches; a failed download leaves nothing b
 
 A *merged* model is built on this machine instead (`nichelm pull NAME`): its adapter folded into its base
 (both verified first) and quantized by llama.cpp (convert.merge_gguf). It answers nearly as base + adapter
-(the README measures how nearly) and decodes faster on a CPU, where llama.cpp pays for an adapter at every token. Its file has no published
-hash; a marker beside it records the hashes of the two files it was built from. On a machine without GPU
-offload, the default choice (no --model, --lora or environment) serves the merged build of the default
-adapter when one is present.
+(the README measures how nearly). Its file has no published hash; a marker beside it records the hashes of the
+two files it was built from. It is served only when chosen (`--model NAME`, NICHELM_MODEL): it was the default on
+a machine without GPU offload while llama.cpp's threads waited passively, which made an adapter slow on a CPU;
+with threads that spin (engine.py) base + adapter answers faster there too, and more accurately.
 """
 
 from __future__ import annotations
@@ -104,15 +104,15 @@ register(ModelSpec(
     "(the default adapter)",
     base=DEFAULT_MODEL, bundled="nichelm-v11-lora.gguf", kind="lora", prompt_version=1,
 ))
-# The same, merged into the base and quantized to Q6_K on the user's machine (1.46 GB): on 2 CPU cores it decodes
-# 18.8 tokens/s where base + adapter manage 10.6, and the daemon's cached p50 is 1.82 s against 2.15 s. Served with
-# the CPU's settings (on an H200) it answered 0.692 of the e-commerce set against 0.710 for base + adapter (not a
-# significant difference); Q8_0 kept v9's answers closer (0.706 against 0.710) but answered slower through the
-# daemon, and Q5_K_M and Q4_K_M lost 10 and 18 points (README, "A merged model for the CPU").
+# The same, merged into the base and quantized to Q6_K on the user's machine (1.46 GB), for those who choose it.
+# Served with the CPU's settings (on an H200) it answered 0.692 of the e-commerce set against 0.710 for base +
+# adapter (not a significant difference); Q5_K_M and Q4_K_M lost 10 and 18 points. It decoded faster than base +
+# adapter on 2 CPU cores while llama.cpp's threads waited passively (18.8 tokens/s against 10.6); with spinning
+# threads base + adapter is the faster of the two there (README, "A merged model for the CPU").
 register(ModelSpec(
     "nichelm-v11-q6_k", "nichelm-v11-q6_k.gguf", 0, "",
     "NicheLM v11 merged into its base, Q6_K, built on this machine by `nichelm pull nichelm-v11-q6_k` "
-    "(faster on a CPU; served by default there once built)",
+    "(served when chosen: --model nichelm-v11-q6_k)",
     base=DEFAULT_MODEL, kind="merged", adapter="nichelm-v11-lora", qtype="Q6_K",
 ))
 NO_ADAPTER = ("none", "no", "off", "")
@@ -131,34 +131,15 @@ def prefetch(model: str | None = None) -> None:
         ensure(name, progress=True)
 
 
-def merged_of(base: str) -> ModelSpec | None:
-    """The registry's merged build of *base* with its default adapter, if it has one."""
-    adapter = default_adapter(base)
-    return next((s for s in REGISTRY.values() if s.kind == "merged" and s.base == base and s.adapter == adapter),
-                None)
-
-
-def default_model() -> str:
-    """DEFAULT_MODEL, or on a machine without GPU offload the merged build of its default adapter when one
-    has been built here (the user asked for it: it decodes faster on a CPU)."""
-    merged = merged_of(DEFAULT_MODEL)
-    if merged is None or not is_present(merged):
-        return DEFAULT_MODEL
-    from .engine import gpu_offload_supported
-
-    return DEFAULT_MODEL if gpu_offload_supported() else merged.name
-
-
 def resolve(model: str | None = None, lora: str | None = None, *, log=None) -> tuple[Path, Path | None, str]:
     """(model path, adapter path or None, display name) for a --model/--lora choice.
 
-    model: a registry name (fetched and verified) or a GGUF path; default $NICHELM_MODEL, else
-    default_model() (DEFAULT_MODEL, or its merged build on a CPU when built).
+    model: a registry name (fetched and verified) or a GGUF path; default $NICHELM_MODEL, else DEFAULT_MODEL.
     lora: a registry name or a GGUF path; default $NICHELM_LORA, else the registry's adapter for the
     model; "none" serves the base model alone."""
     if lora is None:
         lora = os.environ.get("NICHELM_LORA")
-    model = model or os.environ.get("NICHELM_MODEL") or (default_model() if lora is None else DEFAULT_MODEL)
+    model = model or os.environ.get("NICHELM_MODEL") or DEFAULT_MODEL
     if model in REGISTRY:
         model_path, name = ensure(model, progress=False, log=log), model
         if lora is None:

@@ -51,8 +51,8 @@ def _model(repl: Repl, arg: str) -> None:
     except NicheError as exc:
         repl.error(f"[{exc.code}] {exc.message}")
         return
-    for key in ("backend", "name", "model_path", "lora_path", "n_ctx", "threads", "gpu_layers", "load_s",
-                "socket", "pid"):
+    for key in ("backend", "name", "model_path", "lora_path", "n_ctx", "threads", "threads_now", "gpu_layers",
+                "load_s", "socket", "pid"):
         if info.get(key) is not None:
             repl.say(f"{key}: {info[key]}")
 

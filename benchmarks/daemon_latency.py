@@ -14,6 +14,8 @@ Spider dev questions and databases; "exec match" compares result sets with the g
 "p50 cpu" is the CPU time (all threads) the daemon used per question: on a machine shared with other
 work, wall time grows but CPU time barely does, so it shows what an idle machine would give
 (about cpu / threads with good thread scaling, up to cpu).
+`--busy N` keeps N other processes spinning from before the daemon starts to the end (a machine whose cores are
+partly taken: the daemon then runs fewer threads, engine.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from busy_cores import spinning
 
 SPIDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "spider"  # ../shared beside the checkout
 LOCAL_15B = Path("/work/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
@@ -138,16 +142,26 @@ def main() -> None:
     ap.add_argument("--dbs", type=int, default=5)
     ap.add_argument("--per-db", type=int, default=6)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--busy", type=int, default=0, help="other processes spinning during the whole run")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "daemon_latency.json")
     args = ap.parse_args()
     from nichelm.assistant import models
-    from nichelm.assistant.client import Client
 
     model = args.model or models.DEFAULT_MODEL
     questions = pick_questions(args.spider, DEFAULT_DBS[: args.dbs], args.per_db)
     db_paths = {db: args.spider / "database" / db / f"{db}.sqlite" for db in questions}
     home = Path(tempfile.mkdtemp(prefix="nlb-", dir="/tmp"))
     load_before = os.getloadavg()
+    with spinning(args.busy):
+        runs, health, cold_start = measure(args, model, questions, db_paths, home)
+    load_after = os.getloadavg()
+    report(args, model, questions, runs, health, cold_start, load_before, load_after)
+
+
+def measure(args, model, questions, db_paths, home):
+    """cold start, then the cold, uncached and cached questions through a daemon started now."""
+    from nichelm.assistant.client import Client
+
     proc, health, cold_start = start_daemon(model, args.threads, home, args.lora)
     runs: dict[str, list[dict]] = {"cold": [], "uncached": [], "cached": []}
     try:
@@ -174,13 +188,16 @@ def main() -> None:
         if proc.poll() is None:
             proc.kill()
         shutil.rmtree(home, ignore_errors=True)
-    load_after = os.getloadavg()
+    return runs, health, cold_start
+
+
+def report(args, model, questions, runs, health, cold_start, load_before, load_after) -> None:
     result = {
         "model": health["model"], "model_arg": model,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "loadavg_before": load_before, "loadavg_after": load_after,
                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset (libgomp's default: spin, then sleep)"),
-                    "fixed_threads": bool(os.environ.get("NICHELM_FIXED_THREADS"))},
+                    "fixed_threads": bool(os.environ.get("NICHELM_FIXED_THREADS")), "busy_processes": args.busy},
         "cold_start_s": cold_start, "model_load_s": health["timings"].get("load_s"),
         "databases": list(questions), "per_db": args.per_db,
         "summary": {k: summary(v) for k, v in runs.items()},

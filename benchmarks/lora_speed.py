@@ -9,6 +9,9 @@ is evaluated from an empty cache, then 24 tokens are decoded greedily, then the 
 evaluated again with the rest cached (a question after a cached schema, as the daemon's cached case: a small
 batch, which the repacked kernels of some quantization types speed up and others lack); the best of --repeats
 is kept for each phase (the least disturbed by other work on the machine) and the median is printed beside it.
+
+`--busy N` keeps N other processes spinning meanwhile (a machine whose cores are partly taken), to compare thread
+counts and OpenMP's wait policy (`OMP_WAIT_POLICY=PASSIVE python benchmarks/lora_speed.py ...`) under load.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import os
 import platform
 import statistics
 import time
+
+from busy_cores import spinning
 
 PROMPT = ("<|im_start|>system\nYou write SQL.<|im_end|>\n<|im_start|>user\n"
           "CREATE TABLE singer (id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INTEGER);\n"
@@ -67,9 +72,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("specs", nargs="+", help="MODEL.gguf or MODEL.gguf+ADAPTER.gguf")
     ap.add_argument("--threads", type=int, default=min(os.cpu_count() or 1, 2))
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--busy", type=int, default=0, help="other processes spinning during the measures")
     ap.add_argument("--out", default=None)
     a = ap.parse_args(argv)
     rows = []
+    with spinning(a.busy):
+        _measure_all(a, rows)
+    if a.out:
+        machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "threads": a.threads,
+                   "loadavg": os.getloadavg(), "busy_processes": a.busy,
+                   "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset")}
+        with open(a.out, "w") as f:
+            json.dump({"machine": machine, "runs": rows}, f, indent=2)
+        print(f"wrote {a.out}")
+    return 0
+
+
+def _measure_all(a, rows: list[dict]) -> None:
     print(f"{'model':60} {'size MB':>8} {'prefill tok/s':>14} {'decode tok/s':>13} {'question s':>14}"
           "  (best / median)")
     for spec in a.specs:
@@ -79,13 +98,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:60} {r['model_bytes'] / 1e6:8.0f} {r['prefill_tok_s_best']:6.1f} / {r['prefill_tok_s_median']:<5.1f}"
               f" {r['decode_tok_s_best']:5.1f} / {r['decode_tok_s_median']:<5.1f}"
               f" {r['question_s_best']:6.3f} / {r['question_s_median']:<6.3f}", flush=True)
-    if a.out:
-        machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "threads": a.threads,
-                   "loadavg": os.getloadavg()}
-        with open(a.out, "w") as f:
-            json.dump({"machine": machine, "runs": rows}, f, indent=2)
-        print(f"wrote {a.out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,18 @@ def write_sqlite(path: Path, script: str) -> Path:
 def sqlite_file():
     """write_sqlite, for tests that build their own small database."""
     return write_sqlite
+
+
+@pytest.fixture
+def spinning_core():
+    """A CPU core of this process's on which a child process spins, busy for the test (Linux only)."""
+    if not (os.path.exists("/proc/stat") and hasattr(os, "sched_setaffinity")):
+        pytest.skip("needs Linux's /proc/stat and CPU affinity")
+    core = min(os.sched_getaffinity(0))
+    code = (f"import os, time; os.sched_setaffinity(0, {{{core}}}); end = time.time() + 30\n"
+            "while time.time() < end: pass")
+    child = subprocess.Popen([sys.executable, "-c", code])
+    time.sleep(0.3)  # started, pinned and spinning
+    yield core
+    child.kill()
+    child.wait()

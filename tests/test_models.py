@@ -81,7 +81,7 @@ def tiny_registry(tiny_model_path, nichelm_home, monkeypatch):
     return tiny, lora, merged
 
 
-def test_a_merged_model_is_built_here_and_served_by_default_on_a_cpu(tiny_registry, monkeypatch):
+def test_a_merged_model_is_built_here_and_served_when_chosen(tiny_registry, monkeypatch):
     import llama_cpp
     from nichelm.assistant import engine
 
@@ -100,11 +100,12 @@ def test_a_merged_model_is_built_here_and_served_by_default_on_a_cpu(tiny_regist
     row = next(r for r in models.list_models() if r["name"] == "tiny-merged")
     assert row["present"] and row["size"] == path.stat().st_size
 
-    # Built: served alone by default on a CPU, not on a GPU, and never when a choice was made.
+    # Built: served alone when chosen; the default stays the base with its adapter, on a CPU too.
+    assert models.resolve("tiny-merged") == (path, None, "tiny-merged")
+    monkeypatch.setenv("NICHELM_MODEL", "tiny-merged")
     assert models.resolve() == (path, None, "tiny-merged")
-    monkeypatch.setattr(engine, "gpu_offload_supported", lambda: True)
-    assert models.resolve()[1] == models.local_path(lora)
-    monkeypatch.setattr(engine, "gpu_offload_supported", lambda: False)
+    monkeypatch.delenv("NICHELM_MODEL")
+    assert models.resolve() == (base_path, models.local_path(lora), f"{tiny.name} + tiny-lora")
     monkeypatch.setenv("NICHELM_LORA", "none")
     assert models.resolve() == (base_path, None, tiny.name)
     monkeypatch.delenv("NICHELM_LORA")
