@@ -65,7 +65,8 @@ def cli(home: str | None) -> None:
 @click.option("--lora", default=None, help="LoRA adapter: registry name or GGUF path.")
 @socket_option
 @click.option("--foreground", is_flag=True, help="Stay attached and log to stderr.")
-@click.option("--threads", type=int, default=None, help="CPU threads for llama.cpp (default: all cores).")
+@click.option("--threads", type=int, default=None,
+              help="The most CPU threads llama.cpp runs (default: all cores; fewer while other work keeps cores busy).")
 @click.option("--ctx", type=int, default=4096, show_default=True, help="Context size in tokens.")
 @handles_errors
 def serve(model, lora, socket_path, foreground, threads, ctx) -> None:

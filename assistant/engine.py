@@ -5,6 +5,8 @@
   questions on the same database, so only the question is evaluated anew;
 - on the CPU, one thread for each core that other processes leave free, decided before each generation
   (free_cores.py: waiting threads spin, which is fast on free cores and slow on shared ones);
+- the KV state of a few recent prefixes is kept in memory, so a question on a database asked about before
+  does not evaluate its schema again (prefix_states.py);
 - greedy decoding by default, so the same question gives the same SQL.
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from .errors import ModelError, ModelNotFound
 from .free_cores import FreeCores
+from .prefix_states import PrefixStates, common_prefix
 from .prompt import build_messages, repair_messages
 
 
@@ -34,6 +37,8 @@ class EngineSettings:
     # On the CPU, run only as many threads as other processes leave cores free (free_cores.py);
     # NICHELM_FIXED_THREADS=1 keeps n_threads fixed (to compare with the behaviour before).
     adapt_threads: bool = field(default_factory=lambda: not os.environ.get("NICHELM_FIXED_THREADS"))
+    # Keep the KV state of a few recent prompt prefixes (prefix_states.py); NICHELM_PREFIX_STATES=0 turns it off.
+    keep_prefixes: bool = field(default_factory=lambda: os.environ.get("NICHELM_PREFIX_STATES", "1") != "0")
 
 
 @dataclass
@@ -79,6 +84,7 @@ class Engine:
         self._llm = self._load()
         self._free_cores = FreeCores() if self.gpu_layers == 0 and settings.adapt_threads else None
         self.threads_now = self.threads
+        self._states = PrefixStates() if settings.keep_prefixes else None
         self._formatter = _chat_formatter(self._llm)  # compiled once: about 12 ms a compile on 2 CPU cores
 
     def _load(self):
@@ -149,7 +155,7 @@ class Engine:
                 f"the prompt has {len(tokens)} tokens, more than the context of {llm.n_ctx()}; "
                 "ask about fewer tables or raise n_ctx"
             )
-        cached = _common_prefix(llm._input_ids.tolist() if llm.n_tokens else [], tokens)
+        cached = self._reuse_prefix(tokens)
         if cancel is not None:
             _prefill(llm, tokens, cached, cancel)
         if seed is not None:
@@ -167,6 +173,26 @@ class Engine:
             pieces.append(chunk["choices"][0]["text"])
             n_out += 1
         return Generation("".join(pieces), len(tokens), n_out, time.monotonic() - start, cached)
+
+    def _reuse_prefix(self, tokens: list[int]) -> int:
+        """How many leading *tokens* the KV cache holds, after bringing back a kept prefix that holds more
+        (prefix_states.py); the sequence in the cache is kept first if this prompt would overwrite much of it."""
+        llm = self._llm
+        current = llm._input_ids.tolist() if llm.n_tokens else []
+        cached = common_prefix(current, tokens)
+        if self._states is None:
+            return cached
+        if len(current) - cached >= MIN_PREFIX_GAIN:
+            data = _seq_state(llm)
+            if data:
+                self._states.keep(current, data)
+        n, kept = self._states.best(tokens)
+        if kept is None or n < cached + MIN_PREFIX_GAIN:
+            return cached
+        if not _set_seq_state(llm, kept):
+            llm.n_tokens = 0  # the cache may be half written: evaluate the whole prompt
+            return 0
+        return n
 
     def _fit_threads(self) -> None:
         """On the CPU, one thread for each core that other processes leave free (free_cores.py)."""
@@ -193,6 +219,39 @@ class Engine:
             llm, self._llm = self._llm, None
             if llm is not None:
                 llm.close()
+
+
+MIN_PREFIX_GAIN = 64  # tokens: keeping or bringing back a sequence for less is not worth its copy
+
+
+def _seq_state(llm) -> bytes:
+    """The KV state of the sequence in llama.cpp's cache (llama_state_seq_get_data), b"" when it fails."""
+    import ctypes
+
+    import llama_cpp
+
+    ctx = llm._ctx.ctx
+    size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+    if not size:
+        return b""
+    buf = (ctypes.c_uint8 * size)()
+    n = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
+    return ctypes.string_at(buf, n) if n else b""
+
+
+def _set_seq_state(llm, kept) -> bool:
+    """Put a kept sequence back into llama.cpp's cache, and its tokens into llama-cpp-python's record of it."""
+    import ctypes
+
+    import llama_cpp
+
+    buf = (ctypes.c_uint8 * len(kept.data)).from_buffer_copy(kept.data)
+    if not llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, buf, len(kept.data), 0):
+        return False
+    n = len(kept.tokens)
+    llm.input_ids[:n] = kept.tokens
+    llm.n_tokens = n
+    return True
 
 
 def _usable_cores() -> int:
@@ -231,12 +290,3 @@ def _prefill(llm, tokens: list[int], cached: int, cancel: threading.Event) -> No
         if cancel.is_set():
             raise Cancelled("generation cancelled")
         llm.eval(tokens[i:min(end, i + step)])
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n

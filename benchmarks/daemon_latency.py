@@ -7,7 +7,9 @@ What it measures (all through the real daemon over its socket, client-side wall 
   time the daemon reports;
 - cold: the first question on each database (schema read + the whole prompt evaluated);
 - uncached: questions round-robin over the databases, so every prompt differs from the previous one
-  from the schema on (the schema itself is in the daemon's SchemaCache, the KV cache has another DB);
+  from the schema on (the schema itself is in the daemon's SchemaCache, the KV cache has another DB; since the
+  engine keeps recent prefixes' KV state (assistant/prefix_states.py) these get their schema back from memory,
+  except with NICHELM_PREFIX_STATES=0, which measures a cache of one prompt as before);
 - cached: consecutive questions on one database, so llama.cpp reuses the schema prefix in its KV cache
   and only evaluates the question (the case of a user asking questions in the REPL).
 Spider dev questions and databases; "exec match" compares result sets with the gold query's.
@@ -197,7 +199,8 @@ def report(args, model, questions, runs, health, cold_start, load_before, load_a
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "loadavg_before": load_before, "loadavg_after": load_after,
                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset (libgomp's default: spin, then sleep)"),
-                    "fixed_threads": bool(os.environ.get("NICHELM_FIXED_THREADS")), "busy_processes": args.busy},
+                    "fixed_threads": bool(os.environ.get("NICHELM_FIXED_THREADS")), "busy_processes": args.busy,
+                    "prefix_states": os.environ.get("NICHELM_PREFIX_STATES", "1") != "0"},
         "cold_start_s": cold_start, "model_load_s": health["timings"].get("load_s"),
         "databases": list(questions), "per_db": args.per_db,
         "summary": {k: summary(v) for k, v in runs.items()},

@@ -248,3 +248,38 @@ def test_a_busy_core_means_fewer_threads_and_the_same_sql(tiny_model_path, db, s
         assert busy.text == before.text
     finally:
         eng.close()
+
+
+def wide_db(path, table: str, columns: list[str]):
+    cols = ", ".join(f"{c} TEXT" for c in columns)
+    return make_db(path, f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, {cols});")
+
+
+def test_going_back_to_a_database_brings_its_schema_back_from_memory(tiny_model_path, tmp_path):
+    shop = wide_db(tmp_path / "shop.sqlite", "customers", [f"customer_{w}" for w in
+                   ("name", "email", "street", "city", "region", "country", "phone", "segment", "joined", "notes")])
+    zoo = wide_db(tmp_path / "zoo.sqlite", "animals", [f"animal_{w}" for w in
+                  ("name", "species", "enclosure", "keeper", "diet", "origin", "arrival", "health", "weight", "age")])
+    schemas = {db: render_schema(read_schema(db)) for db in (shop, zoo)}
+    question = "How many rows are there?"
+    with_states = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=24, n_threads=2))
+    try:
+        first = with_states.generate(schemas[shop], question)
+        with_states.generate(schemas[zoo], question)  # overwrites the shop's schema in llama.cpp's cache
+        back = with_states.generate(schemas[shop], question)
+    finally:
+        with_states.close()
+    without = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=24, n_threads=2,
+                                    keep_prefixes=False))
+    try:
+        first_off = without.generate(schemas[shop], question)
+        again_off = without.generate(schemas[shop], question)  # straight after: from llama.cpp's own cache
+        without.generate(schemas[zoo], question)
+        back_off = without.generate(schemas[shop], question)
+    finally:
+        without.close()
+    assert back.cached_tokens == again_off.cached_tokens > 0.9 * back.prompt_tokens  # the schema came back
+    assert back_off.cached_tokens < 0.5 * back_off.prompt_tokens  # without kept states: evaluated again
+    # The kept state is the cache as it was: the same answer as asking again at once, token for token.
+    assert first.text == first_off.text
+    assert back.text == again_off.text
