@@ -124,7 +124,8 @@ class Engine:
         return {"model_path": s.model_path, "lora_path": s.lora_path, "n_ctx": s.n_ctx,
                 "gpu_layers": self.gpu_layers, "threads": self.threads,
                 "threads_adapt": self._free_cores is not None, "threads_now": self.threads_now,
-                "load_s": round(self.load_s, 3), "gpu_offload": gpu_offload_supported()}
+                "load_s": round(self.load_s, 3), "gpu_offload": gpu_offload_supported(),
+                "kept_prefixes": len(self._states) if self._states is not None else None}
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
