@@ -7,9 +7,9 @@ What it measures (all through the real daemon over its socket, client-side wall 
   time the daemon reports;
 - cold: the first question on each database (schema read + the whole prompt evaluated);
 - uncached: questions round-robin over the databases, so every prompt differs from the previous one
-  from the schema on (the schema itself is in the daemon's SchemaCache, the KV cache has another DB; since the
-  engine keeps recent prefixes' KV state (assistant/prefix_states.py) these get their schema back from memory,
-  except with NICHELM_PREFIX_STATES=0, which measures a cache of one prompt as before);
+  from the schema on (the schema itself is in the daemon's SchemaCache, the KV cache has another DB; on the CPU
+  the engine keeps recent prefixes' KV state (assistant/prefix_states.py), so these get their schema back from
+  memory, except with NICHELM_PREFIX_STATES=0, which measures a cache of one prompt as before);
 - cached: consecutive questions on one database, so llama.cpp reuses the schema prefix in its KV cache
   and only evaluates the question (the case of a user asking questions in the REPL).
 Spider dev questions and databases; "exec match" compares result sets with the gold query's.

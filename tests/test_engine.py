@@ -234,7 +234,7 @@ def test_an_answer_that_ignores_a_value_the_question_names_goes_back_for_repair(
 
 
 def test_a_busy_core_means_fewer_threads_and_the_same_sql(tiny_model_path, db, spinning_core):
-    eng = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=48, n_threads=2))
+    eng = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=48, n_threads=2, n_gpu_layers=0))
     try:
         schema_text = render_schema(read_schema(db))
         eng._free_cores = FreeCores(cpus={spinning_core})  # watch only the core where a process spins
@@ -262,7 +262,8 @@ def test_going_back_to_a_database_brings_its_schema_back_from_memory(tiny_model_
                   ("name", "species", "enclosure", "keeper", "diet", "origin", "arrival", "health", "weight", "age")])
     schemas = {db: render_schema(read_schema(db)) for db in (shop, zoo)}
     question = "How many rows are there?"
-    with_states = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=24, n_threads=2))
+    with_states = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=24, n_threads=2,
+                                        n_gpu_layers=0))  # states are kept on the CPU only
     try:
         first = with_states.generate(schemas[shop], question)
         with_states.generate(schemas[zoo], question)  # overwrites the shop's schema in llama.cpp's cache
@@ -270,7 +271,7 @@ def test_going_back_to_a_database_brings_its_schema_back_from_memory(tiny_model_
     finally:
         with_states.close()
     without = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=24, n_threads=2,
-                                    keep_prefixes=False))
+                                    n_gpu_layers=0, keep_prefixes=False))
     try:
         first_off = without.generate(schemas[shop], question)
         again_off = without.generate(schemas[shop], question)  # straight after: from llama.cpp's own cache
