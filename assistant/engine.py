@@ -160,7 +160,7 @@ class Engine:
             )
         cached = self._reuse_prefix(tokens)
         if cancel is not None:
-            _prefill(llm, tokens, cached, cancel)
+            _prefill(llm, tokens, cached, cancel, self._fit_threads)
         if seed is not None:
             llm.set_seed(seed)
         pieces: list[str] = []
@@ -174,6 +174,7 @@ class Engine:
             if cancel is not None and cancel.is_set():
                 raise Cancelled("generation cancelled")
             pieces.append(chunk["choices"][0]["text"])
+            self._fit_threads()  # other work may start mid-answer: decided again at most every MIN_WINDOW_S
             n_out += 1
         return Generation("".join(pieces), len(tokens), n_out, time.monotonic() - start, cached)
 
@@ -277,8 +278,9 @@ def _chat_formatter(llm):
 PREFILL_CHUNK = 128  # tokens per prefill step: how long a cancel may wait, at little cost in speed
 
 
-def _prefill(llm, tokens: list[int], cached: int, cancel: threading.Event) -> None:
-    """Evaluate all but the last prompt token in n_batch chunks, checking *cancel* between chunks.
+def _prefill(llm, tokens: list[int], cached: int, cancel: threading.Event, between=lambda: None) -> None:
+    """Evaluate all but the last prompt token in n_batch chunks, checking *cancel* and calling *between* (the
+    engine's thread decision) between chunks.
 
     create_completion would evaluate the whole prompt in one uninterruptible call, so a cancel (or a
     client that went away) would wait for a long uncached schema to be read first. Afterwards
@@ -292,4 +294,5 @@ def _prefill(llm, tokens: list[int], cached: int, cancel: threading.Event) -> No
     for i in range(cached, end, step):
         if cancel.is_set():
             raise Cancelled("generation cancelled")
+        between()
         llm.eval(tokens[i:min(end, i + step)])

@@ -5,7 +5,8 @@ moment (OpenMP's default), which is what makes decoding fast on cores of their o
 adapter decodes 20.8 tokens/s spinning against 10.1 waiting passively. But a thread that has to share its core
 with another process makes all the others wait at each barrier: with one core busy elsewhere, 2 spinning
 threads decode 6.8 tokens/s where 1 thread decodes 11.7 (benchmarks/lora_speed.py, 2-core machine).
-So before each generation on the CPU, the engine asks `FreeCores.threads` how many threads can have a core.
+So before each generation on the CPU, and again between its tokens (other work may start mid-answer), the engine
+asks `FreeCores.threads` how many threads can have a core.
 
 The measure: the busy time of this process's cores (/proc/stat, only the CPUs in its affinity mask) minus this
 process's own CPU time, over the time since the last measure; a window shorter than MIN_WINDOW_S keeps the last
@@ -74,6 +75,8 @@ class FreeCores:
 
     def free(self) -> float | None:
         """Cores that other processes left free since the last measure (None: cannot tell)."""
+        if self._last is not None and self._clock() - self._last.wall_s < MIN_WINDOW_S:
+            return self._free  # too soon to tell more (and /proc/stat is not read: this runs between tokens)
         now = self._read()
         if now is None or self._last is None:
             self._last = now

@@ -284,3 +284,25 @@ def test_going_back_to_a_database_brings_its_schema_back_from_memory(tiny_model_
     # The kept state is the cache as it was: the same answer as asking again at once, token for token.
     assert first.text == first_off.text
     assert back.text == again_off.text
+
+
+class ScriptedCores:
+    """A thread decision that says 2 at first, then 1 (other work started mid-answer)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def threads(self, most: int) -> int:
+        self.calls += 1
+        return 2 if self.calls == 1 else 1
+
+
+def test_the_thread_count_is_decided_again_between_tokens(tiny_model_path, db):
+    eng = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=24, n_threads=2, n_gpu_layers=0))
+    try:
+        eng._free_cores = ScriptedCores()
+        gen = eng.generate(render_schema(read_schema(db)), "List every pet with its species and age.")
+        assert eng._free_cores.calls > gen.completion_tokens / 2  # once before the answer, then between tokens
+        assert eng.threads_now == 1
+    finally:
+        eng.close()
