@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModelError, ModelNotFound
-from .free_cores import FreeCores
+from .free_cores import FreeCores, usable_cpus
 from .prefix_states import PrefixStates, common_prefix
 from .prompt import build_messages, repair_messages
 
@@ -95,7 +95,7 @@ class Engine:
         s = self.settings
         gpu = gpu_offload_supported()
         n_gpu_layers = s.n_gpu_layers if s.n_gpu_layers is not None else (-1 if gpu else 0)
-        threads = s.n_threads or max(1, _usable_cores())
+        threads = s.n_threads or len(usable_cpus() or range(os.cpu_count() or 2))
         start = time.monotonic()
         try:
             llm = llama_cpp.Llama(
@@ -256,12 +256,6 @@ def _set_seq_state(llm, kept) -> bool:
     llm.input_ids[:n] = kept.tokens
     llm.n_tokens = n
     return True
-
-
-def _usable_cores() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 2
 
 
 def _chat_formatter(llm):

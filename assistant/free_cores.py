@@ -2,9 +2,9 @@
 
 llama.cpp's threads meet at a barrier after every step of every token. While they wait there they spin for a
 moment (OpenMP's default), which is what makes decoding fast on cores of their own: on 2 idle cores the v11
-adapter decodes 20.8 tokens/s spinning against 10.1 waiting passively. But a thread that has to share its core
+adapter decodes 18.7 tokens/s spinning against 9.6 waiting passively. But a thread that has to share its core
 with another process makes all the others wait at each barrier: with one core busy elsewhere, 2 spinning
-threads decode 6.8 tokens/s where 1 thread decodes 11.7 (benchmarks/lora_speed.py, 2-core machine).
+threads decode 6.4 tokens/s where 1 thread decodes 9.7 (benchmarks/results/lora_speed_cpu2_s14*.json).
 So before each generation on the CPU, and again between its tokens (other work may start mid-answer), the engine
 asks `FreeCores.threads` how many threads can have a core.
 
@@ -32,7 +32,8 @@ class Reading:
     own_s: float  # this process's CPU time, all its threads
 
 
-def _cpus() -> set[int] | None:
+def usable_cpus() -> set[int] | None:
+    """The CPUs this process may run on (its affinity mask); None where the system cannot tell."""
     return set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
 
@@ -61,7 +62,7 @@ class FreeCores:
     def __init__(self, read_stat: Callable[[], str] = _read_stat, clock: Callable[[], float] = time.monotonic,
                  own_cpu: Callable[[], float] = time.process_time, cpus: set[int] | None = None):
         self._read_stat, self._clock, self._own_cpu = read_stat, clock, own_cpu
-        self._cpus = cpus if cpus is not None else _cpus()
+        self._cpus = cpus if cpus is not None else usable_cpus()
         self.cores = len(self._cpus) if self._cpus else (os.cpu_count() or 1)
         self._last = self._read()
         self._free: float | None = None  # None: nothing measured yet
@@ -81,11 +82,10 @@ class FreeCores:
         if now is None or self._last is None:
             self._last = now
             return self._free
-        window = now.wall_s - self._last.wall_s
-        if window >= MIN_WINDOW_S:
-            others = max(0.0, (now.busy_s - self._last.busy_s) - (now.own_s - self._last.own_s)) / window
-            self._free = max(0.0, self.cores - others)
-            self._last = now
+        window = now.wall_s - self._last.wall_s  # at least MIN_WINDOW_S (checked above)
+        others = max(0.0, (now.busy_s - self._last.busy_s) - (now.own_s - self._last.own_s)) / window
+        self._free = max(0.0, self.cores - others)
+        self._last = now
         return self._free
 
     def threads(self, most: int) -> int:
