@@ -5,6 +5,8 @@
 #   [CARDS="0 1 2"] average_eval.sh start LABEL SEED [SEED...]   (LABEL as given to train_seeds.sh)
 #   [CARDS="3"] average_eval.sh start-adapter LABEL GGUF          the same steps for an adapter that exists (on one
 #                                                                 card: both sets side by side, then the latency)
+#   [NAME=v9v10v12] [EXTRA="A.gguf B.gguf"] average_eval.sh average LABEL SEED...
+#                                                                 the average alone (of the runs and EXTRA's adapters)
 #   average_eval.sh status
 #   average_eval.sh pack        # every seed's metrics, plots, log and sha, the runs and latency -> $OUT/avg.tgz
 #   average_eval.sh adapters    # the averaged adapter and each seed's, split in 15 MB parts -> $OUT (a call each
@@ -26,7 +28,11 @@ case "${1:-}" in
     CARDS=${CARDS:-0 1 2} setsid nohup bash scripts/gpu/average_eval.sh $step "$label" "$@" > $A/$label.log 2>&1 < /dev/null &
     echo "started $step $label: $*" ;;
   steps)
-    shift; label=$1; shift
+    shift; label=$1
+    bash scripts/gpu/average_eval.sh average "$@" || exit 1
+    bash scripts/gpu/average_eval.sh evaluate "$label" $A/nichelm-$label-lora.gguf ;;
+  average)  # LABEL SEED...: wait for the runs, average them (and $EXTRA's GGUF adapters) into $A/nichelm-NAME-lora.gguf
+    shift; label=$1; shift; name=${NAME:-$label}
     export NICHELM_NS=/root/ns-$label
     source scripts/gpu/env.sh
     files=""
@@ -36,11 +42,11 @@ case "${1:-}" in
       if [ "$(cat $w/status 2>/dev/null)" = done ]; then files="$files $w/run/nichelm-$label-seed$s-lora.gguf"
       else echo "[avg] seed $s not used: $(cat $w/status 2>/dev/null)"; fi
     done
-    echo "[avg] averaging:$files $(date -u +%T)"
-    [ -n "$files" ] || exit 1
-    python3 -m nichelm.convert.cli average $files --rank 8 --out $A/nichelm-$label-lora.gguf > $A/average_rank8.json || exit 1
-    sha256sum $A/nichelm-$label-lora.gguf | tee $A/adapter.sha256
-    bash scripts/gpu/average_eval.sh evaluate "$label" $A/nichelm-$label-lora.gguf ;;
+    files="$files ${EXTRA:-}"
+    echo "[avg] averaging into $name:$files $(date -u +%T)"
+    [ -n "${files// /}" ] || exit 1
+    python3 -m nichelm.convert.cli average $files --rank 8 --out $A/nichelm-$name-lora.gguf > $A/average_rank8-$name.json || exit 1
+    (cd $A && sha256sum nichelm-$name-lora.gguf | tee adapter-$name.sha256) ;;
   evaluate)  # LABEL GGUF: both sets, as served on a GPU, and the daemon latency; a card each when there are 3
     label=$2 lora=$3
     export NICHELM_NS=/root/ns-$label
@@ -71,7 +77,7 @@ case "${1:-}" in
       for f in metrics.json loss.png token_accuracy.png convert.json adapter.sha256; do cp $w/run/$f $A/pack/$n/ 2>/dev/null; done
       tail -c 2000000 $w/pipeline.log > $A/pack/$n/pipeline.log 2>/dev/null
     done
-    cp $A/*.json $A/*.log $A/adapter.sha256 $A/pack/ 2>/dev/null
+    cp $A/*.json $A/*.log $A/adapter*.sha256 $A/pack/ 2>/dev/null
     rm -rf $A/pack/runs && cp -r /root/runs $A/pack/runs 2>/dev/null
     tar -C $A/pack -czf "$OUT/avg.tgz" . && ls -la "$OUT" ;;
   adapters)
