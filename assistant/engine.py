@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModelError, ModelNotFound
-from .free_cores import FreeCores, usable_cpus
+from .free_cores import FreeCores, core_count
 from .prefix_states import PrefixStates, common_prefix
 from .prompt import build_messages, repair_messages
 
@@ -95,7 +95,7 @@ class Engine:
         s = self.settings
         gpu = gpu_offload_supported()
         n_gpu_layers = s.n_gpu_layers if s.n_gpu_layers is not None else (-1 if gpu else 0)
-        threads = s.n_threads or len(usable_cpus() or range(os.cpu_count() or 2))
+        threads = s.n_threads or core_count()
         start = time.monotonic()
         try:
             llm = llama_cpp.Llama(

@@ -37,6 +37,12 @@ def usable_cpus() -> set[int] | None:
     return set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
 
+def core_count(cpus: set[int] | None = None) -> int:
+    """How many cores this process may use: its affinity mask (or *cpus*), else the machine's count, at least 1."""
+    cpus = cpus if cpus is not None else usable_cpus()
+    return len(cpus) if cpus else (os.cpu_count() or 1)
+
+
 def busy_seconds(stat_text: str, cpus: set[int] | None) -> float:
     """Busy time (not idle, not waiting for I/O) of *cpus* (all when None) from /proc/stat's text."""
     ticks = 0
@@ -63,7 +69,7 @@ class FreeCores:
                  own_cpu: Callable[[], float] = time.process_time, cpus: set[int] | None = None):
         self._read_stat, self._clock, self._own_cpu = read_stat, clock, own_cpu
         self._cpus = cpus if cpus is not None else usable_cpus()
-        self.cores = len(self._cpus) if self._cpus else (os.cpu_count() or 1)
+        self.cores = core_count(self._cpus)
         self._last = self._read()
         self._free: float | None = None  # None: nothing measured yet
 

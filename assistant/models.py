@@ -88,32 +88,33 @@ register(ModelSpec(
 
 DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 
-# NicheLM v11: the mean of six runs, cut to its best rank-8 approximation (`nichelm-convert average ...
-# --rank 8`): v9's three (v2's recipe, training/configs/nichelm_v2.yaml, seeds 1234, 4321 and 5678, on data built
-# at commit 7911aa6 with `build-data --augment 3000 --hierarchies 1000`) and v10's three (the same recipe and
-# seeds on data built at commit 66e74f0 with `--hierarchies 1300`: more generated pairs, over an entity's kind
-# and own columns). Each run is a LoRA adapter trained on the dequantized weights of the Q4_K_M base it runs on.
-# Against v9 on the same machine it answered as many e-commerce questions and 7 more of Spider dev's, served on
-# a GPU and as on a CPU alike (README, "How v11 was made"); small enough to ship inside the package.
-# v9 (sha256 2d949078...), v8 (26054466...), v6 (9ffe19dd...), v2 (7b197cee...) and v1 (5462edb1...) are in
-# the git history (commits 1d9cb1a, 297ac36, f54b292, de39e47 and 813ca23), with their evaluation runs in results/.
+# NicheLM v12: the mean of four runs, cut to its best rank-8 approximation (`nichelm-convert average ...
+# --rank 8`): v2's recipe (training/configs/nichelm_v2.yaml), seeds 1234, 4321, 5678 and 8765, on data built at
+# commit e98a303 with `build-data --augment 3000 --hierarchies 2000` (v10's templates with more generated pairs:
+# hierarchies and dated rows of an entity, on databases of our own). Each run is a LoRA adapter trained on the
+# dequantized weights of the Q4_K_M base it runs on. Against v11 on the same kind of machine it answered 9 more
+# e-commerce questions and 4 more of Spider dev's served on a GPU, 11 and 6 more with the CPU's settings (README,
+# "How v12 was made"); small enough to ship inside the package.
+# v11 (sha256 e80221f3...), v9 (2d949078...), v8 (26054466...), v6 (9ffe19dd...), v2 (7b197cee...) and v1
+# (5462edb1...) are in the git history (commits 177f160, 1d9cb1a, 297ac36, f54b292, de39e47 and 813ca23), with their
+# evaluation runs in results/.
 register(ModelSpec(
-    "nichelm-v11-lora", "nichelm-v11-lora.gguf", 18_491_584,
-    "e80221f3da3e0644075f2beb3451f015f99271bc6d63d63459732e3e0ad09e06",
-    "NicheLM v11: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct, six runs averaged "
+    "nichelm-v12-lora", "nichelm-v12-lora.gguf", 18_491_584,
+    "608101526e5218a81db42841366344fe7d657dc8b5dff726bb0ebda4a7cb3707",
+    "NicheLM v12: LoRA r=8 on all linear layers of Qwen2.5-Coder-1.5B-Instruct, four runs averaged "
     "(the default adapter)",
-    base=DEFAULT_MODEL, bundled="nichelm-v11-lora.gguf", kind="lora", prompt_version=1,
+    base=DEFAULT_MODEL, bundled="nichelm-v12-lora.gguf", kind="lora", prompt_version=1,
 ))
 # The same, merged into the base and quantized to Q6_K on the user's machine (1.46 GB), for those who choose it.
-# Served with the CPU's settings (on an H200) it answered 0.692 of the e-commerce set against 0.710 for base +
-# adapter (not a significant difference); Q5_K_M and Q4_K_M lost 10 and 18 points. It decoded faster than base +
-# adapter on 2 CPU cores while llama.cpp's threads waited passively (18.8 tokens/s against 10.6); with spinning
-# threads base + adapter is the faster of the two there (README, "A merged model for the CPU").
+# v11's merge, served with the CPU's settings (on an H200), answered 0.692 of the e-commerce set against 0.710 for
+# base + adapter (not a significant difference); Q5_K_M and Q4_K_M lost 10 and 18 points (v12's merge is not
+# measured). With llama.cpp's threads spinning, base + adapter is the faster of the two on 2 CPU cores (README,
+# "A merged model for the CPU").
 register(ModelSpec(
-    "nichelm-v11-q6_k", "nichelm-v11-q6_k.gguf", 0, "",
-    "NicheLM v11 merged into its base, Q6_K, built on this machine by `nichelm pull nichelm-v11-q6_k` "
-    "(served when chosen: --model nichelm-v11-q6_k)",
-    base=DEFAULT_MODEL, kind="merged", adapter="nichelm-v11-lora", qtype="Q6_K",
+    "nichelm-v12-q6_k", "nichelm-v12-q6_k.gguf", 0, "",
+    "NicheLM v12 merged into its base, Q6_K, built on this machine by `nichelm pull nichelm-v12-q6_k` "
+    "(served when chosen: --model nichelm-v12-q6_k)",
+    base=DEFAULT_MODEL, kind="merged", adapter="nichelm-v12-lora", qtype="Q6_K",
 ))
 NO_ADAPTER = ("none", "no", "off", "")
 
@@ -368,7 +369,7 @@ def _from_hf(spec: ModelSpec, tmp: Path, progress: bool, log) -> Path | None:
 
 def unlisted_files() -> list[Path]:
     """GGUF files in the models directory that no registry entry names: an older NicheLM's merged build
-    (`nichelm-v9-q6_k.gguf` once v11 replaced v9), or a model the user copied there; `nichelm models` lists
+    (`nichelm-v11-q6_k.gguf` once v12 replaced v11), or a model the user copied there; `nichelm models` lists
     them so that the space they take is not a surprise."""
     known = {spec.filename for spec in REGISTRY.values()}
     return sorted(p for p in paths.models_dir().glob("*.gguf") if p.is_file() and p.name not in known)

@@ -7,6 +7,8 @@ import platform
 import shutil
 import subprocess
 
+from nichelm.assistant.free_cores import core_count
+
 
 def cpu_model() -> str:
     try:
@@ -33,10 +35,7 @@ def gpus() -> list[str]:
 
 
 def describe() -> dict:
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = os.cpu_count()
+    usable = core_count()
     try:
         # Other work on the machine inflates latencies; the 1-minute load average at the start says how much.
         load = round(os.getloadavg()[0], 2)

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
 
+from nichelm.assistant.free_cores import core_count
 from nichelm.assistant.prompt import ENUM_VALUES, EXAMPLE_VALUES, prompt_version
 from tqdm import tqdm
 
@@ -141,8 +142,7 @@ def _run_processes(spec: BackendSpec, todo: list[Example], workers: int, timeout
     opts = dict(spec.options)
     if spec.kind == "local" and not opts.get("n_threads"):
         # Split the cores between the models instead of letting each one take them all.
-        opts["n_threads"] = max(1, (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                    else os.cpu_count() or 1) // workers)
+        opts["n_threads"] = max(1, core_count() // workers)
     spec = BackendSpec(spec.kind, opts)
     procs = [ctx.Process(target=_process_worker, args=(spec, part, timeout_s, q), daemon=True)
              for part in _slices(todo, workers)]

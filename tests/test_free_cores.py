@@ -94,3 +94,12 @@ def test_a_real_process_spinning_on_the_watched_core_leaves_it_no_free_core(spin
     time.sleep(free_cores.MIN_WINDOW_S + 0.3)
     assert fc.free() < 0.3
     assert fc.threads(2) == 1
+
+
+def test_core_count_is_the_affinity_mask_else_the_machine_count(monkeypatch):
+    assert free_cores.core_count({0, 3, 5}) == 3
+    monkeypatch.setattr(free_cores, "usable_cpus", lambda: None)  # a system without affinity masks
+    monkeypatch.setattr(free_cores.os, "cpu_count", lambda: 6)
+    assert free_cores.core_count() == 6
+    monkeypatch.setattr(free_cores.os, "cpu_count", lambda: None)
+    assert free_cores.core_count() == 1

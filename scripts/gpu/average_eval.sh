@@ -33,6 +33,7 @@ case "${1:-}" in
     bash scripts/gpu/average_eval.sh evaluate "$label" $A/nichelm-$label-lora.gguf ;;
   average)  # LABEL SEED...: wait for the runs, average them (and $EXTRA's GGUF adapters) into $A/nichelm-NAME-lora.gguf
     shift; label=$1; shift; name=${NAME:-$label}
+    mkdir -p $A
     export NICHELM_NS=/root/ns-$label
     source scripts/gpu/env.sh
     files=""
