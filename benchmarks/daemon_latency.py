@@ -17,7 +17,9 @@ Spider dev questions and databases; "exec match" compares result sets with the g
 work, wall time grows but CPU time barely does, so it shows what an idle machine would give
 (about cpu / threads with good thread scaling, up to cpu).
 `--busy N` keeps N other processes spinning from before the daemon starts to the end (a machine whose cores are
-partly taken: the daemon then runs fewer threads, engine.py).
+partly taken: the daemon then runs fewer threads, engine.py). `--busy-mid N` starts N spinning processes
+`--busy-after` seconds (default 0.3) into each answer of the cached phase and stops them when it arrives: load
+that comes in the middle of an answer, which the engine meets by deciding the threads again between tokens.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from busy_cores import spinning
+from busy_cores import LateSpinners, spinning
 
 SPIDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "spider"  # ../shared beside the checkout
 LOCAL_15B = Path("/work/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf")
@@ -111,10 +113,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def ask(client, db: Path, item: dict, pid: int) -> dict:
+def ask(client, db: Path, item: dict, pid: int, late: LateSpinners | None = None) -> dict:
     c0 = cpu_seconds(pid)
     t = time.monotonic()
-    ans = client.generate(db, item["question"], timeout=600)
+    if late:
+        late.start()
+    try:
+        ans = client.generate(db, item["question"], timeout=600)
+    finally:
+        mid_load = late.stop() if late else 0
     wall = time.monotonic() - t
     cpu = cpu_seconds(pid) - c0
     gold = result_set(db, item["gold"])
@@ -122,7 +129,8 @@ def ask(client, db: Path, item: dict, pid: int) -> dict:
     return {"question": item["question"], "sql": ans.get("sql"), "wall_s": wall, "cpu_s": cpu,
             "model_s": ans["latency_s"],
             "prompt_tokens": ans["prompt_tokens"], "cached_tokens": ans["cached_tokens"],
-            "completion_tokens": ans["completion_tokens"], "exec_match": gold is not None and pred == gold}
+            "completion_tokens": ans["completion_tokens"], "exec_match": gold is not None and pred == gold,
+            "mid_answer_load": mid_load > 0}
 
 
 def summary(rows: list[dict]) -> dict:
@@ -145,6 +153,9 @@ def main() -> None:
     ap.add_argument("--per-db", type=int, default=6)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--busy", type=int, default=0, help="other processes spinning during the whole run")
+    ap.add_argument("--busy-mid", type=int, default=0,
+                    help="other processes that start spinning --busy-after seconds into each answer and stop with it")
+    ap.add_argument("--busy-after", type=float, default=0.3)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "daemon_latency.json")
     args = ap.parse_args()
     from nichelm.assistant import models
@@ -177,9 +188,10 @@ def measure(args, model, questions, db_paths, home):
                         print(f"  {'cold' if i == 0 else 'uncached':9s} {r['wall_s']:6.2f}s {db}: "
                               f"{r['question'][:60]}", file=sys.stderr)
             # Grouped by database: the schema prefix stays in llama.cpp's KV cache.
+            late = LateSpinners(args.busy_mid, args.busy_after) if args.busy_mid else None
             for db, items in questions.items():
                 for i, item in enumerate(items):
-                    r = ask(client, db_paths[db], item, proc.pid)
+                    r = ask(client, db_paths[db], item, proc.pid, late)
                     if i > 0:  # the first one follows another database: not cached
                         runs["cached"].append({**r, "db": db})
                     print(f"  {'cached' if i else 'switch':9s} {r['wall_s']:6.2f}s {db}: {r['question'][:60]}",
@@ -200,6 +212,7 @@ def report(args, model, questions, runs, health, cold_start, load_before, load_a
                     "loadavg_before": load_before, "loadavg_after": load_after,
                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset (libgomp's default: spin, then sleep)"),
                     "fixed_threads": bool(os.environ.get("NICHELM_FIXED_THREADS")), "busy_processes": args.busy,
+                    "busy_mid_answer": {"processes": args.busy_mid, "after_s": args.busy_after} if args.busy_mid else None,
                     "prefix_states": os.environ.get("NICHELM_PREFIX_STATES", "1") != "0"},
         "cold_start_s": cold_start, "model_load_s": health["timings"].get("load_s"),
         "databases": list(questions), "per_db": args.per_db,
