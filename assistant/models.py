@@ -93,8 +93,9 @@ DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 # commit e98a303 with `build-data --augment 3000 --hierarchies 2000` (v10's templates with more generated pairs:
 # hierarchies and dated rows of an entity, on databases of our own). Each run is a LoRA adapter trained on the
 # dequantized weights of the Q4_K_M base it runs on. Against v11 on the same kind of machine it answered 9 more
-# e-commerce questions and 4 more of Spider dev's served on a GPU, 11 and 6 more with the CPU's settings (README,
-# "How v12 was made"); small enough to ship inside the package.
+# e-commerce questions and 4 more of Spider dev's served on a GPU, 11 and 6 more with the CPU's settings; on 2 CPU
+# cores 6 fewer e-commerce answers (not significant, within what CPU and CUDA rounding alone move; README, "How v12
+# was made"); small enough to ship inside the package.
 # v11 (sha256 e80221f3...), v9 (2d949078...), v8 (26054466...), v6 (9ffe19dd...), v2 (7b197cee...) and v1
 # (5462edb1...) are in the git history (commits 177f160, 1d9cb1a, 297ac36, f54b292, de39e47 and 813ca23), with their
 # evaluation runs in results/.
