@@ -8,10 +8,14 @@ import sys
 import threading
 
 
+def _spinners(n: int) -> list[subprocess.Popen]:
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
 @contextlib.contextmanager
 def spinning(n: int):
     """*n* child processes that spin until the block ends (0: none)."""
-    children = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    children = _spinners(n)
     try:
         yield
     finally:
@@ -33,7 +37,7 @@ class LateSpinners:
     def _spawn(self) -> None:
         with self._lock:
             if self._timer is not None:  # not stopped meanwhile
-                self._children = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.n)]
+                self._children = _spinners(self.n)
 
     def start(self) -> None:
         if self.n:
