@@ -6,11 +6,13 @@ from nichelm.assistant import models
 from nichelm.assistant.errors import ModelNotFound
 
 
+SHIPPED = "nichelm-v12-lora"  # the adapter the package ships and serves by default
+
 def test_bundled_adapter_is_present_and_verified():
-    spec = models.get_spec("nichelm-v12-lora")
+    spec = models.get_spec(SHIPPED)
     assert spec.kind == "lora" and spec.base == models.DEFAULT_MODEL
     assert models.is_present(spec)
-    assert models.default_adapter(models.DEFAULT_MODEL) == "nichelm-v12-lora"
+    assert models.default_adapter(models.DEFAULT_MODEL) == SHIPPED
 
 
 def test_resolve_a_path_serves_it_without_an_adapter(tiny_model_path, monkeypatch):
@@ -20,10 +22,10 @@ def test_resolve_a_path_serves_it_without_an_adapter(tiny_model_path, monkeypatc
 
 
 def test_resolve_with_an_explicit_adapter(tiny_model_path, monkeypatch):
-    monkeypatch.setenv("NICHELM_LORA", "nichelm-v12-lora")
+    monkeypatch.setenv("NICHELM_LORA", SHIPPED)
     _, lora, name = models.resolve(str(tiny_model_path))
-    assert lora == models.local_path(models.get_spec("nichelm-v12-lora"))
-    assert name.endswith("+ nichelm-v12-lora")
+    assert lora == models.local_path(models.get_spec(SHIPPED))
+    assert name.endswith(f"+ {SHIPPED}")
     _, none, _ = models.resolve(str(tiny_model_path), "none")
     assert none is None
 
@@ -34,7 +36,7 @@ def test_resolve_unknown_names_and_missing_files(tmp_path):
     with pytest.raises(ModelNotFound, match="not found"):
         models.resolve(str(tmp_path / "missing.gguf"))
     with pytest.raises(ModelNotFound, match="adapter file not found"):
-        models.resolve(str(models.local_path(models.get_spec("nichelm-v12-lora"))), str(tmp_path / "nope.gguf"))
+        models.resolve(str(models.local_path(models.get_spec(SHIPPED))), str(tmp_path / "nope.gguf"))
 
 
 def test_a_tampered_file_is_not_used(nichelm_home):

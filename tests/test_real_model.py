@@ -1,4 +1,4 @@
-"""The shipped model (Qwen2.5-Coder-1.5B Q4_K_M + the NicheLM v12 adapter) on real questions.
+"""The shipped model (Qwen2.5-Coder-1.5B Q4_K_M + its default NicheLM adapter) on real questions.
 
 Slow: needs the 1.1 GB base (`nichelm pull`; or NICHELM_TEST_BASE=path/to/the.gguf)."""
 
@@ -21,7 +21,7 @@ def engine():
     base = os.environ.get("NICHELM_TEST_BASE")
     if base is None:
         base = str(models.ensure(models.DEFAULT_MODEL))
-    adapter = models.local_path(models.get_spec("nichelm-v12-lora"))
+    adapter = models.local_path(models.get_spec(models.default_adapter(models.DEFAULT_MODEL)))
     eng = Engine(EngineSettings(base, str(adapter), n_ctx=4096))
     yield eng
     eng.close()
