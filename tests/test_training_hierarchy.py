@@ -334,3 +334,43 @@ def test_own_product_pairs_stay_on_the_entitys_own_rows(generated):
             assert execute_readonly(h.path, sql).rows[0][0] == pytest.approx(want), p
             checked += 1
     assert checked >= 2, checked
+
+
+def test_order_pairs_mean_what_the_question_says(generated):
+    """Recomputed in Python from the rows: the n-th dated row of a named entity (from the earliest, or from the
+    latest when the question says so), running totals that add up month by month to the year's rows, and
+    DISTINCT answers without repeats."""
+    pairs, hs, _, _ = generated
+    by_db = {h.db_id: h for h in hs}
+    checked = {"nth_of_entity": 0, "running_total": 0, "distinct_reached": 0}
+    for p in pairs:
+        if p["template"] not in checked:
+            continue
+        h, q, sql = by_db[p["db_id"]], p["question"], p["query"]
+        got = execute_readonly(h.path, sql).rows
+        if p["template"] == "nth_of_entity":
+            if "PARTITION BY" in sql:
+                continue
+            f, e, by_entity, labels = _event_rows(h, sql)
+            label = re.search(r"= '((?:[^']|'')+)'\)", sql).group(1).replace("''", "'")
+            n = int(re.search(r"= (\d)$", sql).group(1))
+            latest = "DESC" in sql
+            assert label in q and ("recent" in q or "latest" in q) == latest, p
+            (key,) = [k for k, v in labels.items() if v == label]
+            dates = sorted((r[f.date] for r in by_entity[key]), reverse=latest)
+            assert got[0][0] == dates[n - 1], p
+        elif p["template"] == "running_total":
+            counts = [r[1] for r in got]
+            assert [r[2] for r in got] == [sum(counts[:i + 1]) for i in range(len(counts))], p
+            assert [r[0] for r in got] == sorted(r[0] for r in got), p
+            year = re.search(r"= '(20\d\d)'", sql)
+            if "COUNT(*)" in sql:
+                table, col = re.search(r"strftime\('%[mY]', (\w+)\.(\w+)\)", sql).groups()
+                where = f" WHERE strftime('%Y', {col}) = '{year.group(1)}'" if year else ""
+                total = execute_readonly(h.path, f"SELECT COUNT(*) FROM {table}{where}").rows[0][0]
+                assert counts and sum(counts) == total, p
+        else:
+            assert "DISTINCT" in sql, p
+            assert len(got) == len(set(got)), p
+        checked[p["template"]] += 1
+    assert min(checked.values()) >= 3, checked

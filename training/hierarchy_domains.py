@@ -68,7 +68,7 @@ def build_company(con: sqlite3.Connection, rng: random.Random, db_id: str) -> Hi
     extra = _extra(db_id)
     contract = extra.choice(["contract", "contract_type"])
     staff = Fact(N("employee"), (("employees", fk),), "name",
-                 (Measure("salary", "salary", ("SUM", "AVG", "MAX", "MIN")),), "hired_on", "hired in",
+                 (Measure("salary", "salary", ("SUM", "AVG", "MAX", "MIN"), "best-paid", "lowest-paid"),), "hired_on", "hired in",
                  attribute=Attribute(contract, "contract type"))
     h = Hierarchy(db_id, "company", table, parent, node, [tops, kids], [staff], manager="manager_id")
     leaves = write_tree(con, h, pick_tree(rng, DIVISIONS, (4, 6), (2, 4)), rng)
@@ -121,8 +121,8 @@ def build_library(con: sqlite3.Connection, rng: random.Random, db_id: str) -> Hi
     parent = rng.choice(["parent_id", f"parent_{fk}"])
     extra = _extra(db_id)
     books = Fact(N("book"), (("books", fk),), "title",
-                 (Measure("pages", "page count", ("SUM", "AVG", "MAX")),
-                  Measure("unit_cost", "unit cost", ("AVG", "MAX", "MIN"))),
+                 (Measure("pages", "page count", ("SUM", "AVG", "MAX"), "longest", "shortest"),
+                  Measure("unit_cost", "unit cost", ("AVG", "MAX", "MIN"), "costliest", "cheapest")),
                  attribute=Attribute("format", "format"),
                  product=Product("unit_cost", "copies", "replacement cost", "unit cost times copies"))
     loans = Fact(N("loan"), (("loans", "book_id"), ("books", fk)), None,
@@ -169,7 +169,7 @@ def build_weather(con: sqlite3.Connection, rng: random.Random, db_id: str) -> Hi
     extra = _extra(db_id)
     kind = extra.choice(["kind", "station_type"])
     stations = Fact(N("station"), (("stations", fk),), "name",
-                    (Measure("elevation", "elevation", ("AVG", "MAX", "MIN")),),
+                    (Measure("elevation", "elevation", ("AVG", "MAX", "MIN"), "highest", "lowest"),),
                     attribute=Attribute(kind, "station type"),
                     product=Product("panels", "panel_watts", "solar capacity in watts", "panels times watts per panel"))
     readings = Fact(N("reading"), (("readings", "station_id"), ("stations", fk)), None,
@@ -230,7 +230,7 @@ def build_forum(con: sqlite3.Connection, rng: random.Random, db_id: str) -> Hier
     parent = rng.choice(["parent_id", f"parent_{fk}"])
     extra = _extra(db_id)
     status = extra.choice(["status", "state"])
-    threads = Fact(N("thread"), (("threads", fk),), "title", (Measure("views", "view count", ("SUM", "AVG", "MAX")),),
+    threads = Fact(N("thread"), (("threads", fk),), "title", (Measure("views", "view count", ("SUM", "AVG", "MAX"), "most-viewed", "least-viewed"),),
                    "created_at", "started in", attribute=Attribute(status, "status"))
     posts = Fact(N("post"), (("posts", "thread_id"), ("threads", fk)), None,
                  (Measure("score", "score", ("SUM", "AVG", "MAX")),), "created_at", "written in")

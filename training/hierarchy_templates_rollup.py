@@ -208,16 +208,21 @@ def best_per_child(h, con, rng):
         names = parent_names(h, con, f)
         named = bool(names) and rng.random() < 0.7
         name = rng.choice(names) if named else ""
+        sup = m.least if low else m.most  # "the longest book": the row, not only its value (MAX per group)
         if named:
             qs = say(rng, ["In each {c} of the {p} {name}, which {fact} has the {w} {m}?",
                            "For every {c} under {name}, show the {fact} with the {w} {m}, ties included.",
-                           "Find the {fact} with the {w} {m} in each of {name}'s {cs}."],
+                           "Find the {fact} with the {w} {m} in each of {name}'s {cs}."] + ([
+                           "For each {c} of {name}, what is its {sup} {fact} and its {m}?",
+                           "Show the {sup} {fact} in every {c} under {name}, with the {c} and the {m}."] if sup else []),
                      c=c.one, cs=c.many, p=p.one, name=name, fact=f.noun.one, w=w,
-                     m=m.words)
+                     m=m.words, sup=sup)
         else:
             qs = say(rng, ["In every {c}, which {fact} has the {w} {m}?",
-                           "Show the {fact} with the {w} {m} in each {c}, with ties."],
-                     c=c.one, fact=f.noun.one, w=w, m=m.words)
+                           "Show the {fact} with the {w} {m} in each {c}, with ties."] + ([
+                           "What is the {sup} {fact} in each {c}, and its {m}?",
+                           "List every {c} with its {sup} {fact} and that {fact}'s {m}."] if sup else []),
+                     c=c.one, fact=f.noun.one, w=w, m=m.words, sup=sup)
         cn, fn = ident(c.one), ident(f.noun.one)
         where = f" WHERE parent.name = {lit(name)}" if named else ""
         sql = (f"WITH ranked AS (SELECT child.name AS {cn}, {f.table}.{f.label} AS {fn}, {f.table}.{m.col} AS "

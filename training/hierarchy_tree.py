@@ -31,6 +31,8 @@ class Measure:
     col: str
     words: str
     aggs: tuple[str, ...]  # the aggregates that make sense ("total temperature" does not)
+    most: str = ""  # the superlative of a row with the highest value ("longest" for pages), if one reads well
+    least: str = ""  # and of the lowest ("shortest")
 
 
 @dataclass(frozen=True)
