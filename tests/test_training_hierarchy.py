@@ -351,7 +351,7 @@ def test_order_pairs_mean_what_the_question_says(generated):
         if p["template"] == "nth_of_entity":
             if "PARTITION BY" in sql:
                 continue
-            f, e, by_entity, labels = _event_rows(h, sql)
+            f, _, by_entity, labels = _event_rows(h, sql)
             label = re.search(r"= '((?:[^']|'')+)'\)", sql).group(1).replace("''", "'")
             n = int(re.search(r"= (\d)$", sql).group(1))
             latest = "DESC" in sql
