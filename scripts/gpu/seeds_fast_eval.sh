@@ -4,6 +4,8 @@
 # nichelm-$EXTRA_NAME-lora.gguf; then evaluate each average on both sets with fast_eval.sh, one set a card
 # (cards 0-3; fewer cards share), results packed into /root/sfe-out/runs.tgz.
 #   [EXTRA="A.gguf ..." EXTRA_NAME=NAME] [WORKERS=6] [DEADLINE_S=300] seeds_fast_eval.sh start LABEL SEED...
+#   CPU_SETTINGS=1 (without EXTRA): the average also with the CPU's settings (RETRY_EMPTY=0, label LABELcpu),
+#       both sets at once on cards 2-3
 #   seeds_fast_eval.sh status
 # Needs: start.sh, join_halves.sh, train_seeds.sh. Run from the checkout's root (carry .spider in the call).
 set -u
@@ -30,7 +32,15 @@ case "${1:-}" in
     jobs_=$(for j in $jobs_; do echo "$((${j%%:*} % n)):${j#*:}"; done)
     bash scripts/gpu/install_llama.sh || exit 1
     echo "[sfe] evaluating $(date -u +%T): $jobs_"
+    if [ "${CPU_SETTINGS:-0}" = 1 ] && [ -z "${EXTRA:-}" ]; then   # the CPU's settings beside, on cards 2-3
+      g=$A/nichelm-$label-lora.gguf
+      cpu_jobs=$(for j in 2:${label}cpu:$g:ecommerce 3:${label}cpu:$g:spider-dev; do echo "$((${j%%:*} % n)):${j#*:}"; done)
+      mkdir -p /root/sfe-out/cpu
+      RETRY_EMPTY=0 OUT=/root/sfe-out/cpu bash scripts/gpu/fast_eval.sh $cpu_jobs &
+    fi
     OUT=/root/sfe-out bash scripts/gpu/fast_eval.sh $jobs_
+    wait
+    tar -C /root/runs -czf /root/sfe-out/runs.tgz . && rm -rf /root/sfe-out/cpu
     echo "[sfe] done $(date -u +%T)"
     echo done > $S/status ;;
   status)
