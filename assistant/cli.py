@@ -152,7 +152,7 @@ def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, re
 
 
 def _ask_local(db: str, params: dict, model: str | None) -> dict:
-    from . import daemon_methods, models
+    from . import daemon_methods, models, paths
     from .engine import Engine, EngineSettings
     from .prompt import EXAMPLE_VALUES
     from .service import SchemaCache
@@ -160,7 +160,9 @@ def _ask_local(db: str, params: dict, model: str | None) -> dict:
     path = daemon_methods.resolve_db(db)
     schema = SchemaCache(examples=EXAMPLE_VALUES if params["with_examples"] else 0).get(path)
     model_path, lora_path, name = models.resolve(model)
-    engine = Engine(EngineSettings(model_path=str(model_path), lora_path=str(lora_path) if lora_path else None))
+    states = paths.states_dir()  # each call is a new process: a known database's schema comes back from disk
+    engine = Engine(EngineSettings(model_path=str(model_path), lora_path=str(lora_path) if lora_path else None,
+                                   state_dir=str(states) if states else None))
     try:
         answer = daemon_methods.generate_answer(engine, schema, path, params, None)
     finally:

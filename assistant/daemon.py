@@ -30,7 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import daemon_control, daemon_methods, protocol
+from . import daemon_control, daemon_methods, paths, protocol
 from .engine import Cancelled, Engine, EngineSettings
 from .errors import NicheError
 from .prompt import EXAMPLE_VALUES
@@ -162,7 +162,8 @@ class Daemon:
             t1 = time.monotonic()
             self.engine = Engine(EngineSettings(model_path=str(model_path),
                                                 lora_path=str(lora_path) if lora_path else None,
-                                                n_ctx=self.n_ctx, n_threads=self.n_threads))
+                                                n_ctx=self.n_ctx, n_threads=self.n_threads,
+                                                state_dir=_str(paths.states_dir())))
             self.timings["load_s"] = time.monotonic() - t1
             self.status = "ok"
             log.info("model %s loaded in %.2f s", model_path, self.timings["load_s"])
@@ -513,6 +514,10 @@ class Daemon:
                 pass
         self._lock.release()
         log.info("stopped")
+
+
+def _str(path) -> str | None:
+    return str(path) if path else None
 
 
 def run(*, model: str | None = None, lora: str | None = None, socket_path: str | None = None,

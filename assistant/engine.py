@@ -6,7 +6,8 @@
 - on the CPU, one thread for each core that other processes leave free, decided before each generation
   (free_cores.py: waiting threads spin, which is fast on free cores and slow on shared ones);
 - on the CPU, the KV state of a few recent prefixes is kept in memory, so a question on a database asked
-  about before does not evaluate its schema again (prefix_states.py);
+  about before does not evaluate its schema again (prefix_states.py), and, when the caller names a directory,
+  on disk for the next process (prefix_disk.py);
 - greedy decoding by default, so the same question gives the same SQL.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from .errors import ModelError, ModelNotFound
 from .free_cores import FreeCores, core_count
+from .prefix_disk import DiskStates, file_identity
 from .prefix_states import PrefixStates, common_prefix
 from .prompt import build_messages, repair_messages
 
@@ -39,6 +41,9 @@ class EngineSettings:
     adapt_threads: bool = field(default_factory=lambda: not os.environ.get("NICHELM_FIXED_THREADS"))
     # Keep the KV state of a few recent prompt prefixes (prefix_states.py); NICHELM_PREFIX_STATES=0 turns it off.
     keep_prefixes: bool = field(default_factory=lambda: os.environ.get("NICHELM_PREFIX_STATES", "1") != "0")
+    # Also keep them on disk here, for the next process with the same model, adapter and context (prefix_disk.py);
+    # None: in memory only (the evaluation harness and the benchmarks, whose uncached numbers must stay uncached).
+    state_dir: str | None = None
 
 
 @dataclass
@@ -87,6 +92,8 @@ class Engine:
         # Only on the CPU: on a GPU a schema is evaluated again faster than its state is copied back (one H100:
         # round-robin questions 0.16 s p50 without kept states, 0.26 s with them).
         self._states = PrefixStates() if settings.keep_prefixes and self.gpu_layers == 0 else None
+        self._disk = DiskStates(settings.state_dir, self._state_key()) \
+            if self._states is not None and settings.state_dir else None
         self._formatter = _chat_formatter(self._llm)  # compiled once: about 12 ms a compile on 2 CPU cores
 
     def _load(self):
@@ -117,6 +124,14 @@ class Engine:
         self.threads = threads
         return llm
 
+    def _state_key(self) -> dict:
+        """What a kept state is only valid for: the model and adapter files, the context, llama.cpp's build."""
+        import llama_cpp
+
+        s = self.settings
+        return {"model": file_identity(s.model_path), "lora": file_identity(s.lora_path), "n_ctx": s.n_ctx,
+                "gpu_layers": self.gpu_layers, "llama_cpp": getattr(llama_cpp, "__version__", "")}
+
     @property
     def llm(self):
         return self._llm
@@ -127,7 +142,8 @@ class Engine:
                 "gpu_layers": self.gpu_layers, "threads": self.threads,
                 "threads_adapt": self._free_cores is not None, "threads_now": self.threads_now,
                 "load_s": round(self.load_s, 3), "gpu_offload": gpu_offload_supported(),
-                "kept_prefixes": len(self._states) if self._states is not None else None}
+                "kept_prefixes": len(self._states) if self._states is not None else None,
+                "kept_on_disk": len(self._disk) if self._disk is not None else None}
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -176,7 +192,18 @@ class Engine:
             pieces.append(chunk["choices"][0]["text"])
             self._fit_threads()  # other work may start mid-answer: decided again at most every MIN_WINDOW_S
             n_out += 1
+        self._keep_on_disk(tokens, cached)
         return Generation("".join(pieces), len(tokens), n_out, time.monotonic() - start, cached)
+
+    def _keep_on_disk(self, tokens: list[int], cached: int) -> None:
+        """After a prompt whose system message was evaluated anew, write the cache's state to disk once (the
+        first question on a database), so that the next process finds it."""
+        disk, llm = self._disk, self._llm
+        if disk is None or len(tokens) - cached < MIN_PREFIX_GAIN or disk.has_family(tokens):
+            return
+        data = _seq_state(llm)
+        if data:
+            disk.save(llm._input_ids.tolist(), data)
 
     def _reuse_prefix(self, tokens: list[int]) -> int:
         """How many leading *tokens* the KV cache holds, after bringing back a kept prefix that holds more
@@ -191,10 +218,14 @@ class Engine:
             if data:
                 self._states.keep(current, data)
         n, kept = self._states.best(tokens)
+        if (kept is None or n < cached + MIN_PREFIX_GAIN) and self._disk is not None:
+            n, kept = self._disk.best(tokens, at_least=max(n, cached) + MIN_PREFIX_GAIN)
         if kept is None or n < cached + MIN_PREFIX_GAIN:
             return cached
         if not _set_seq_state(llm, kept):
             llm.n_tokens = 0  # the cache may be half written: evaluate the whole prompt
+            if self._disk is not None:
+                self._disk.forget(kept.tokens)  # a file llama.cpp refuses is not tried again
             return 0
         return n
 

@@ -30,3 +30,11 @@ def socket_path() -> Path:
 
 def history_path() -> Path:
     return home() / "repl_history"
+
+
+def states_dir() -> Path | None:
+    """Where kept prompt-prefix states live between processes (assistant/prefix_disk.py); None when
+    NICHELM_DISK_STATES=0 turns them off."""
+    if os.environ.get("NICHELM_DISK_STATES", "1") == "0":
+        return None
+    return home() / "states"

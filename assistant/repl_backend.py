@@ -61,11 +61,13 @@ class LocalBackend:
 
     def _load(self):
         if self._engine is None:
-            from . import models
+            from . import models, paths
             from .engine import Engine, EngineSettings
 
             path, lora, self._model_name = models.resolve(self.model)
-            self._engine = Engine(EngineSettings(model_path=str(path), lora_path=str(lora) if lora else None))
+            states = paths.states_dir()
+            self._engine = Engine(EngineSettings(model_path=str(path), lora_path=str(lora) if lora else None,
+                                                 state_dir=str(states) if states else None))
         return self._engine
 
     def generate(self, db: str, question: str) -> dict:

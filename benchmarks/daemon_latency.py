@@ -11,7 +11,9 @@ What it measures (all through the real daemon over its socket, client-side wall 
   the engine keeps recent prefixes' KV state (assistant/prefix_states.py), so these get their schema back from
   memory, except with NICHELM_PREFIX_STATES=0, which measures a cache of one prompt as before);
 - cached: consecutive questions on one database, so llama.cpp reuses the schema prefix in its KV cache
-  and only evaluates the question (the case of a user asking questions in the REPL).
+  and only evaluates the question (the case of a user asking questions in the REPL);
+- after_restart: a new daemon in the same NICHELM_HOME, the first question on each database again: on the CPU its
+  schema's state comes back from the disk (assistant/prefix_disk.py; NICHELM_DISK_STATES=0 turns that off).
 Spider dev questions and databases; "exec match" compares result sets with the gold query's.
 "p50 cpu" is the CPU time (all threads) the daemon used per question: on a machine shared with other
 work, wall time grows but CPU time barely does, so it shows what an idle machine would give
@@ -198,6 +200,17 @@ def measure(args, model, questions, db_paths, home):
                           file=sys.stderr)
             client.shutdown()
         proc.wait(30)
+        # A new daemon in the same NICHELM_HOME: the first question on each database again, its schema's state
+        # read back from disk (assistant/prefix_disk.py) where the first daemon wrote it.
+        proc, _, _ = start_daemon(model, args.threads, home, args.lora)
+        runs["after_restart"] = []
+        with Client(home / "daemon.sock", autostart=False) as client:
+            for db, items in questions.items():
+                r = ask(client, db_paths[db], items[0], proc.pid)
+                runs["after_restart"].append({**r, "db": db})
+                print(f"  {'restarted':9s} {r['wall_s']:6.2f}s {db}: {r['question'][:60]}", file=sys.stderr)
+            client.shutdown()
+        proc.wait(30)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -213,7 +226,8 @@ def report(args, model, questions, runs, health, cold_start, load_before, load_a
                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset (libgomp's default: spin, then sleep)"),
                     "fixed_threads": bool(os.environ.get("NICHELM_FIXED_THREADS")), "busy_processes": args.busy,
                     "busy_mid_answer": {"processes": args.busy_mid, "after_s": args.busy_after} if args.busy_mid else None,
-                    "prefix_states": os.environ.get("NICHELM_PREFIX_STATES", "1") != "0"},
+                    "prefix_states": os.environ.get("NICHELM_PREFIX_STATES", "1") != "0",
+                    "disk_states": os.environ.get("NICHELM_DISK_STATES", "1") != "0"},
         "cold_start_s": cold_start, "model_load_s": health["timings"].get("load_s"),
         "databases": list(questions), "per_db": args.per_db,
         "summary": {k: summary(v) for k, v in runs.items()},

@@ -61,8 +61,10 @@ def wait_healthy(sock: Path, proc: subprocess.Popen, timeout: float = 120.0) -> 
 
 
 @contextmanager
-def running_daemon(model_path: Path, *extra: str):
-    home = short_home()
+def running_daemon(model_path: Path, *extra: str, home: Path | None = None):
+    """A daemon in a subprocess, in a fresh NICHELM_HOME (removed after) or in *home* (kept: the caller's)."""
+    own_home = home is None
+    home = home or short_home()
     sock = home / "daemon.sock"
     log = home / "test-daemon.log"
     env = {**os.environ, "NICHELM_HOME": str(home)}
@@ -82,7 +84,8 @@ def running_daemon(model_path: Path, *extra: str):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        shutil.rmtree(home, ignore_errors=True)
+        if own_home:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 def make_db(path: Path) -> Path:

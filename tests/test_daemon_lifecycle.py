@@ -157,3 +157,24 @@ def test_two_clients_autostarting_at_once_share_one_daemon(tiny_model_path, monk
             if c.started_process is not None and c.started_process.poll() is None:
                 c.started_process.wait(30)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def test_a_restarted_daemon_reads_a_known_schema_from_disk(tiny_model_path, tmp_path):
+    """The first question on a database after a restart finds its schema's state in NICHELM_HOME/states
+    (assistant/prefix_disk.py) instead of evaluating it again, and answers as the first daemon did."""
+    home = short_home()
+    shop = make_db(tmp_path / "shop.sqlite")
+    question = "How many customers live in London?"
+    try:
+        with running_daemon(tiny_model_path, home=home) as d:
+            with Client(d.sock, autostart=False) as c:
+                first = c.generate(shop, question)
+        assert list((home / "states").glob("*/*.state"))
+        with running_daemon(tiny_model_path, home=home) as d:
+            with Client(d.sock, autostart=False) as c:
+                again = c.generate(shop, question)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    assert first["cached_tokens"] < 0.5 * first["prompt_tokens"]
+    assert again["cached_tokens"] > 0.9 * again["prompt_tokens"]
+    assert again["raw"] == first["raw"]
