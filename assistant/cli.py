@@ -237,8 +237,8 @@ def pull(name, force) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @handles_errors
 def models_cmd(as_json) -> None:
-    """List the known models and whether they are downloaded."""
-    from . import models
+    """List the known models and whether they are downloaded (and the space kept schema states take)."""
+    from . import models, paths, prefix_disk
 
     rows = models.list_models()
     if as_json:
@@ -255,6 +255,12 @@ def models_cmd(as_json) -> None:
                    "`--model PATH` still serves one, deleting it frees the space:")
         for p in others:
             click.echo(f"  {p}  {p.stat().st_size / 1e6:.0f} MB")
+    states = paths.states_dir()
+    n, size = prefix_disk.usage(states) if states else (0, 0)
+    if n:
+        click.echo(f"\nKept schema states (a new daemon reads a known database's schema from them): {n} file{'s' if n != 1 else ''}, "
+                   f"{size / 1e6:.0f} MB in {states}; deleting the folder frees the space, "
+                   "NICHELM_DISK_STATES=0 stops them.")
 
 
 @cli.command()

@@ -162,6 +162,12 @@ class DiskStates:
             total -= size
 
 
+def usage(root: str | Path) -> tuple[int, int]:
+    """(files, bytes) of the state files under *root*, all keys."""
+    files = [p for p in Path(root).glob(f"*/*{SUFFIX}") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
 def _remove(p: Path) -> None:
     try:
         p.unlink()

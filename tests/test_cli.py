@@ -79,6 +79,13 @@ def test_models_table():
         assert r.returncode == 0
         tail = r.stdout.split("Not in this version's list", 1)[1].splitlines()[1:]
         assert [line.split() for line in tail] == [[str(home / "models" / "nichelm-v9-q6_k.gguf"), "2", "MB"]]
+        assert "Kept schema states" not in r.stdout
+        # kept schema states (assistant/prefix_disk.py) are counted with the space they take
+        from nichelm.assistant.prefix_disk import DiskStates
+
+        DiskStates(home / "states", {"model": "m"}).save([1, 2, 3], b"\0" * 3_000_000)
+        r = nichelm("models", env={**os.environ, "NICHELM_HOME": str(home)})
+        assert r.returncode == 0 and f"1 file, 3 MB in {home / 'states'}" in r.stdout.replace("\n", " ")
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
