@@ -258,7 +258,8 @@ def models_cmd(as_json) -> None:
     states = paths.states_dir()
     n, size = prefix_disk.usage(states) if states else (0, 0)
     if n:
-        click.echo(f"\nKept schema states (a new daemon reads a known database's schema from them): {n} file{'s' if n != 1 else ''}, "
+        files = f"{n} file{'s' if n != 1 else ''}"
+        click.echo(f"\nKept schema states (a new daemon reads a known database's schema from them): {files}, "
                    f"{size / 1e6:.0f} MB in {states}; deleting the folder frees the space, "
                    "NICHELM_DISK_STATES=0 stops them.")
 
