@@ -9,7 +9,8 @@ model) to files, one per prefix family, and reads them back when a prompt starts
 A state is only valid for the exact model, adapter and context it came from: the files live in a directory named
 by a hash of those (`key`: paths, sizes, modification times, n_ctx, llama-cpp-python's version), so another model
 never reads them. Each file holds its tokens and its state; it is written to a temporary name and renamed, so a
-reader never sees half a file. A file that does not parse is deleted and the prompt evaluated as usual; a full
+reader never sees half a file; files and folders are private to the user (they hold the questions asked). A
+file that does not parse is deleted and the prompt evaluated as usual; a full
 or read-only disk only means nothing is kept. The directory is capped (`max_bytes`, least recently used first).
 """
 
@@ -75,7 +76,8 @@ class DiskStates:
         self.max_bytes = max_bytes
         self._index: dict[Path, list[int]] = {}
         try:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the states hold the questions asked
+            self.dir.parent.chmod(0o700)
             meta = self.dir / "key.json"
             if not meta.exists():
                 meta.write_text(json.dumps(parts, indent=1, sort_keys=True) + "\n")
@@ -132,7 +134,9 @@ class DiskStates:
         path = self.dir / name
         tmp = path.with_suffix(f".tmp{os.getpid()}")
         try:
-            tmp.write_bytes(encode(tokens, data))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(encode(tokens, data))
             os.replace(tmp, path)
         except OSError as exc:
             _remove(tmp)

@@ -20,6 +20,14 @@ def test_a_saved_state_comes_back_in_a_new_store_for_a_prompt_with_its_prefix(tm
     assert again.best([7, 8]) == (0, None)
 
 
+def test_the_files_are_private(tmp_path):
+    store = DiskStates(tmp_path / "states", KEY)
+    store.save([1, 2, 3], b"x")
+    (path,) = store.dir.glob(f"*{SUFFIX}")
+    assert {oct(p.stat().st_mode & 0o777) for p in (path,)} == {"0o600"}
+    assert {oct(d.stat().st_mode & 0o777) for d in (store.dir, store.dir.parent)} == {"0o700"}
+
+
 def test_another_model_or_context_never_reads_them(tmp_path):
     DiskStates(tmp_path, KEY).save([1, 2, 3], b"x")
     assert len(DiskStates(tmp_path, {**KEY, "n_ctx": 4096})) == 0
