@@ -238,11 +238,11 @@ def report(args, model, questions, runs, health, cold_start, load_before, load_a
     print(f"\nmodel {health['model'].get('name')}  threads {health['model'].get('threads')}  "
           f"cpus {os.cpu_count()}  load avg before/after {load_before[0]:.1f}/{load_after[0]:.1f}")
     print(f"daemon cold start (process start -> healthy): {cold_start:.2f} s; model load {result['model_load_s']:.2f} s")
-    print(f"{'case':10s} {'n':>3s} {'p50 s':>7s} {'p95 s':>7s} {'mean s':>7s} {'p50 cpu':>7s} {'prompt':>7s} "
+    print(f"{'case':13s} {'n':>3s} {'p50 s':>7s} {'p95 s':>7s} {'mean s':>7s} {'p50 cpu':>7s} {'prompt':>7s} "
           f"{'cached':>7s} {'exec':>5s}")
     for k, s in result["summary"].items():
         if s["n"]:
-            print(f"{k:10s} {s['n']:3d} {s['p50_s']:7.2f} {s['p95_s']:7.2f} {s['mean_s']:7.2f} {s['p50_cpu_s']:7.2f} "
+            print(f"{k:13s} {s['n']:3d} {s['p50_s']:7.2f} {s['p95_s']:7.2f} {s['mean_s']:7.2f} {s['p50_cpu_s']:7.2f} "
                   f"{s['mean_prompt_tokens']:7.0f} {s['mean_cached_tokens']:7.0f} {s['exec_match']:5.0%}")
     print(f"wrote {args.out}")
 
