@@ -28,7 +28,7 @@ from .prefix_states import SAME_FAMILY, Kept, common_prefix
 log = logging.getLogger("nichelm.states")
 
 MAGIC = b"NICHELM-STATE-1\n"
-MAX_BYTES = 512 * 1024 * 1024  # all files of one key together
+MAX_BYTES = 512 * 1024 * 1024  # all files of all keys together
 SUFFIX = ".state"
 
 
@@ -150,13 +150,15 @@ class DiskStates:
         self._trim()
 
     def _trim(self) -> None:
+        """Keep every key's files together within the cap, least recently used first: the files of a model or
+        adapter since replaced (another key) go first, as nothing reads them any more."""
         sized = []
-        for p in self._index:
+        for p in self.dir.parent.glob(f"*/*{SUFFIX}"):
             try:
                 st = p.stat()
                 sized.append((st.st_mtime_ns, st.st_size, p))
             except OSError:
-                sized.append((0, 0, p))
+                pass
         total = sum(s for _, s, _ in sized)
         for _, size, p in sorted(sized, key=lambda x: x[0]):
             if total <= self.max_bytes:

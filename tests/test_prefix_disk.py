@@ -54,6 +54,16 @@ def test_the_least_recently_used_go_first_within_the_cap(tmp_path):
     assert store.best([3, 3, 3])[1].data == b"c" * 100
 
 
+def test_the_cap_counts_the_files_of_other_keys_too(tmp_path):
+    old_adapter = DiskStates(tmp_path, {**KEY, "lora": "v12"}, max_bytes=300)
+    old_adapter.save([1, 1, 1], b"a" * 100)
+    os.utime(next(old_adapter.dir.glob(f"*{SUFFIX}")), (1, 1))
+    store = DiskStates(tmp_path, KEY, max_bytes=300)
+    store.save([2, 2, 2], b"b" * 100)
+    store.save([3, 3, 3], b"c" * 100)  # the other key's old file goes first
+    assert not list(old_adapter.dir.glob(f"*{SUFFIX}")) and len(list(store.dir.glob(f"*{SUFFIX}"))) == 2
+
+
 def test_a_broken_file_is_dropped_not_an_error(tmp_path):
     store = DiskStates(tmp_path, KEY)
     store.save([1, 2, 3], b"good")
