@@ -160,9 +160,9 @@ def _ask_local(db: str, params: dict, model: str | None) -> dict:
     path = daemon_methods.resolve_db(db)
     schema = SchemaCache(examples=EXAMPLE_VALUES if params["with_examples"] else 0).get(path)
     model_path, lora_path, name = models.resolve(model)
-    states = paths.states_dir()  # each call is a new process: a known database's schema comes back from disk
+    # each call is a new process: a known database's schema comes back from disk
     engine = Engine(EngineSettings(model_path=str(model_path), lora_path=str(lora_path) if lora_path else None,
-                                   state_dir=str(states) if states else None))
+                                   state_dir=paths.states_dir()))
     try:
         answer = daemon_methods.generate_answer(engine, schema, path, params, None)
     finally:

@@ -163,7 +163,7 @@ class Daemon:
             self.engine = Engine(EngineSettings(model_path=str(model_path),
                                                 lora_path=str(lora_path) if lora_path else None,
                                                 n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                                state_dir=_str(paths.states_dir())))
+                                                state_dir=paths.states_dir()))
             self.timings["load_s"] = time.monotonic() - t1
             self.status = "ok"
             log.info("model %s loaded in %.2f s", model_path, self.timings["load_s"])
@@ -514,10 +514,6 @@ class Daemon:
                 pass
         self._lock.release()
         log.info("stopped")
-
-
-def _str(path) -> str | None:
-    return str(path) if path else None
 
 
 def run(*, model: str | None = None, lora: str | None = None, socket_path: str | None = None,

@@ -43,7 +43,7 @@ class EngineSettings:
     keep_prefixes: bool = field(default_factory=lambda: os.environ.get("NICHELM_PREFIX_STATES", "1") != "0")
     # Also keep them on disk here, for the next process with the same model, adapter and context (prefix_disk.py);
     # None: in memory only (the evaluation harness and the benchmarks, whose uncached numbers must stay uncached).
-    state_dir: str | None = None
+    state_dir: str | os.PathLike | None = None
 
 
 @dataclass

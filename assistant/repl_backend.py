@@ -65,9 +65,8 @@ class LocalBackend:
             from .engine import Engine, EngineSettings
 
             path, lora, self._model_name = models.resolve(self.model)
-            states = paths.states_dir()
             self._engine = Engine(EngineSettings(model_path=str(path), lora_path=str(lora) if lora else None,
-                                                 state_dir=str(states) if states else None))
+                                                 state_dir=paths.states_dir()))
         return self._engine
 
     def generate(self, db: str, question: str) -> dict:
