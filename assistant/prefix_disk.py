@@ -109,11 +109,14 @@ class DiskStates:
         toks = self._index[best]
         try:
             data = read_data(best, len(toks))
-            os.utime(best)  # recently used: the last to go
         except (OSError, ValueError):
             self._index.pop(best, None)
             _remove(best)
             return 0, None
+        try:
+            os.utime(best)  # recently used: the last to go
+        except OSError:
+            pass
         return best_n, Kept(toks, data)
 
     def forget(self, tokens: list[int]) -> None:
