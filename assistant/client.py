@@ -349,6 +349,10 @@ class Client:
                             candidates=candidates, with_examples=with_examples, execute=execute,
                             max_rows=max_rows, timeout_s=timeout_s, repair=repair)
 
+    def warm(self, db: str | os.PathLike, *, with_examples: bool = True, timeout: float | None = 10.0) -> dict:
+        """Ask the daemon to read *db*'s schema into the model while it is idle (answers at once)."""
+        return self.request("warm", timeout=timeout, db=_abs(db), with_examples=with_examples)
+
     def schema(self, db: str | os.PathLike, *, row_counts: bool = True, timeout: float | None = None) -> dict:
         return self.request("schema", timeout=timeout, db=_abs(db), row_counts=row_counts)
 

@@ -36,7 +36,7 @@ from .errors import NicheError
 from .prompt import EXAMPLE_VALUES
 from .protocol import Busy, DaemonRunning, ShuttingDown
 from .schema import schema_version
-from .service import SchemaCache
+from .service import SchemaCache, warm_schema
 
 log = logging.getLogger("nichelm.daemon")
 
@@ -296,6 +296,8 @@ class Daemon:
         job.state = "done"
         if self._running is job:
             self._running = None  # before the reply, so a client's next health sees the model free
+        if job.rid is None:  # an internal job (warm): nobody waits for a reply
+            return
         with self._conns_lock:
             job.conn.jobs.pop(job.rid, None)
         if error is not None and job.cancel.is_set() and not isinstance(error, Cancelled):
@@ -338,7 +340,9 @@ class Daemon:
         try:
             if job.method == "generate":
                 return self._prepare_generate(job)
-            if job.method == "schema":
+            if job.method == "warm":
+                result = self._queue_warm(job)
+            elif job.method == "schema":
                 result = daemon_methods.schema_result(p["db"], self.cache, p["row_counts"])
                 self._watch(result["db"], result["version"])
             elif job.method == "validate":
@@ -360,6 +364,28 @@ class Daemon:
             return self._finish(job, error=exc)
         self._finish(job, result)
 
+    def _queue_warm(self, job: Job) -> dict:
+        """Read a database's schema into the model's cache while the model is idle (engine.warm), so that the
+        first question on it evaluates only itself; a question that arrives meanwhile stops it (what was read
+        stays). The reply comes at once: {"db", "warming"} and, when not warming, the reason."""
+        path = daemon_methods.resolve_db(job.params["db"])
+        cache = self.example_cache if job.params["with_examples"] else self.cache
+        schema = cache.get(path)
+        self._watch(path, schema.version.key if schema.version else None)
+        with self._queue_cv:
+            if self._queue or self._running is not None or not self.ready.is_set() or self.engine is None:
+                return {"db": path, "warming": False, "reason": "the model is busy or not loaded"}
+            self._queue.append(Job(job.conn, None, "warm", {**job.params, "_path": path, "_schema": schema},
+                                   queued_at=time.monotonic()))
+            self._queue_cv.notify_all()
+        return {"db": path, "warming": True}
+
+    def _stop_warming(self) -> None:
+        """A question came: queued warm jobs go, a running one stops at its next chunk (holding the queue lock)."""
+        self._queue = collections.deque(j for j in self._queue if j.method != "warm")
+        if self._running is not None and self._running.method == "warm":
+            self._running.cancel.set()
+
     def _prepare_generate(self, job: Job) -> None:
         # The schema is read here, off the model thread, so a missing file fails at once and a
         # cached schema costs the queue nothing.
@@ -374,6 +400,7 @@ class Daemon:
             if self.stop_event.is_set():
                 raise ShuttingDown("the daemon is shutting down")
             job.queued_at = time.monotonic()
+            self._stop_warming()
             self._queue.append(job)
             self._queue_cv.notify_all()
 
@@ -391,12 +418,24 @@ class Daemon:
                 job.state = "running"
                 self._running = job
             try:
-                self._run_generate(job)
+                if job.method == "warm":
+                    self._run_warm(job)
+                else:
+                    self._run_generate(job)
             except BaseException as exc:  # noqa: BLE001 - every failure becomes an error reply
                 self._finish(job, error=exc)
             finally:
                 with self._queue_cv:
                     self._running = None
+
+    def _run_warm(self, job: Job) -> None:
+        p = job.params
+        try:
+            n = warm_schema(self.engine, p["_schema"], with_examples=p["with_examples"], cancel=job.cancel)
+            log.info("warmed %s: %s", p["_path"], "over the schema budget" if n is None else f"{n} tokens")
+        except Cancelled:
+            log.info("warming %s stopped: a question came", p["_path"])
+        job.state = "done"
 
     def _run_generate(self, job: Job) -> None:
         if self.engine is None:

@@ -238,6 +238,29 @@ class Engine:
             self._llm._ctx.set_n_threads(n, n)
             self.threads_now = n
 
+    def warm(self, schema_text: str, cancel: threading.Event | None = None) -> int:
+        """Evaluate the part of a prompt that comes before the question (instructions + schema) into the cache,
+        and keep its state as a question would (in memory and, with a state_dir, on disk), so that the first
+        question on the database only evaluates itself. Returns how many tokens were evaluated (0: the cache, a
+        kept state or a file had them). A *cancel* stops between chunks; what was evaluated stays in the cache."""
+        mark = "\x00question\x00"
+        prompt = self.prompt_text(build_messages(schema_text, mark))
+        with self._lock:
+            llm = self._llm
+            tokens = llm.tokenize(prompt[:prompt.index(mark)].encode("utf-8"), add_bos=False, special=True)
+            if len(tokens) >= llm.n_ctx() - 8:
+                return 0
+            cached = self._reuse_prefix(tokens)
+            llm.n_tokens = cached  # eval() drops the KV cache beyond n_tokens before decoding
+            step = min(llm.n_batch, PREFILL_CHUNK)
+            for i in range(cached, len(tokens), step):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("warm cancelled")
+                self._fit_threads()
+                llm.eval(tokens[i:i + step])
+            self._keep_on_disk(tokens, cached)
+            return len(tokens) - cached
+
     def generate(self, schema_text: str, question: str, **kw) -> Generation:
         """Model output (raw text) for *question* about the database described by *schema_text*."""
         prompt = self.prompt_text(build_messages(schema_text, question))

@@ -103,6 +103,7 @@ METHODS: dict[str, dict[str, tuple[tuple, bool, Any]]] = {
         "max_rows": (_INT, False, 200),
         "timeout_s": (_NUM, False, 10.0),
     },
+    "warm": {"db": (_STR, True, None), "with_examples": (_BOOL, False, True)},
     "schema": {"db": (_STR, True, None), "row_counts": (_BOOL, False, True)},
     "validate": {"db": (_STR, True, None), "sql": (_STR, True, None)},
     "execute": {

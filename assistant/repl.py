@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -321,6 +322,7 @@ def main(db, model, local, socket_path, max_rows, writes, color) -> None:
         sys.exit(EXIT_BAD_DATABASE)
     if repl.schema_tracker.locked:
         repl.error(f"{path}: the database is locked by another process; queries will fail until it is free")
+    threading.Thread(target=backend.warm, args=(path,), name="nichelm-warm", daemon=True).start()
     try:
         if interactive:
             n = len(repl.schema_tracker.schema.tables)

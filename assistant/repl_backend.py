@@ -38,6 +38,20 @@ class DaemonBackend:
         # PendingRequest.result cancels the request in the daemon on KeyboardInterrupt and re-raises.
         return pending.result()
 
+    def warm(self, db: str) -> None:
+        """When a daemon already runs, have it read the database's schema while the user types the first
+        question (daemon method `warm`); otherwise nothing: the daemon starts on the first question, as before."""
+        from . import paths
+        from .client import Client
+
+        if self._client is not None or not Path(self.socket_path or paths.socket_path()).exists():
+            return
+        try:
+            with Client(self.socket_path, autostart=False) as c:
+                c.warm(str(Path(db).resolve()), timeout=5)
+        except Exception:  # noqa: BLE001 - a head start only: any failure leaves the first question as it was
+            pass
+
     def info(self) -> dict:
         health = self._connect().health()
         return {"backend": "daemon", "socket": str(self._client.socket_path), **(health.get("model") or {}),
@@ -53,6 +67,9 @@ class LocalBackend:
     """The model runs in this process (no daemon); loaded on the first question."""
 
     name = "local"
+
+    def warm(self, db: str) -> None:
+        """Nothing: loading the model here before the first question would only move the wait."""
 
     def __init__(self, model: str | None = None):
         self.model = model

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .answer_checks import check_finding
-from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for
+from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for, select_tables
 from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
 from .prompt import ENUM_VALUES, EXAMPLE_VALUES
@@ -85,6 +85,17 @@ class SchemaCache:
     def forget(self, path: str) -> None:
         with self._lock:
             self._by_path.pop(path, None)
+
+
+def warm_schema(engine: Engine, schema: Schema, *, with_examples: bool | None = None,
+                budget_tokens: int = DEFAULT_SCHEMA_BUDGET, cancel=None) -> int | None:
+    """Evaluate the prompt's instructions and schema before any question (engine.warm): the tokens evaluated,
+    or None when the schema is over the budget (then its tables depend on the question: nothing to prepare)."""
+    if with_examples is None:
+        with_examples = bool(schema.examples)
+    if len(select_tables(schema, "", budget_tokens, with_examples=with_examples)) < len(schema.tables):
+        return None
+    return engine.warm(schema_text_for(schema, "", budget_tokens, with_examples=with_examples), cancel=cancel)
 
 
 def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: str | None = None,

@@ -313,3 +313,23 @@ def test_generate_retries_an_empty_result_only_when_asked(client, tmp_path):
         assert on["completion_tokens"] > off["completion_tokens"] and on["sql"] == off["sql"]
     with pytest.raises(InvalidParams):
         client.request("generate", db=str(db), question=q, retry_empty=True)
+
+
+def test_warm_reads_a_schema_before_the_first_question(client, tmp_path):
+    db = tmp_path / "club.sqlite"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE club_members (id INTEGER PRIMARY KEY, full_name TEXT, joined_on TEXT, fee REAL)")
+    con.commit()
+    con.close()
+    reply = client.warm(db)
+    assert reply == {"db": str(db.resolve()), "warming": True}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        h = client.health()
+        if h["running"] is None and h["queue_length"] == 0:
+            break
+        time.sleep(0.05)
+    ans = client.generate(db, "How many club members are there?")
+    assert ans["cached_tokens"] > 0.8 * ans["prompt_tokens"]
+    with pytest.raises(DatabaseMissing):
+        client.warm(tmp_path / "none.sqlite")

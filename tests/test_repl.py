@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -281,6 +282,27 @@ def test_question_through_the_daemon(shop, home, tiny_model_path):
     finally:
         _stop_daemon(home)
     assert shop.read_bytes() == before
+
+
+def test_opening_a_database_warms_its_schema_in_a_running_daemon(shop, home, tiny_model_path, tmp_path):
+    first = start(shop, home, NICHELM_MODEL=str(tiny_model_path))
+    try:
+        _ask_and_continue(first)  # starts the daemon
+        quit_(first)
+        club = tmp_path / "club.sqlite"
+        con = sqlite3.connect(club)
+        con.execute("CREATE TABLE club_members (id INTEGER PRIMARY KEY, full_name TEXT, joined_on TEXT)")
+        con.close()
+        second = spawn([str(club)], home, NICHELM_MODEL=str(tiny_model_path))
+        second.expect("club>")
+        log = home / "daemon.log"
+        deadline = time.monotonic() + 60
+        while f"warmed {club.resolve()}" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert f"warmed {club.resolve()}: " in log.read_text()
+        quit_(second)
+    finally:
+        _stop_daemon(home)
 
 
 @pytest.mark.parametrize("backend", ["local", "daemon"])
