@@ -364,14 +364,19 @@ class Daemon:
             return self._finish(job, error=exc)
         self._finish(job, result)
 
+    def _model_schema(self, params: dict) -> tuple[str, Any]:
+        """(resolved path, schema) for a method that will use the model, from the cache its examples setting
+        names; the file is watched from then on."""
+        path = daemon_methods.resolve_db(params["db"])
+        schema = (self.example_cache if params["with_examples"] else self.cache).get(path)
+        self._watch(path, schema.version.key if schema.version else None)
+        return path, schema
+
     def _queue_warm(self, job: Job) -> dict:
         """Read a database's schema into the model's cache while the model is idle (engine.warm), so that the
         first question on it evaluates only itself; a question that arrives meanwhile stops it (what was read
         stays). The reply comes at once: {"db", "warming"} and, when not warming, the reason."""
-        path = daemon_methods.resolve_db(job.params["db"])
-        cache = self.example_cache if job.params["with_examples"] else self.cache
-        schema = cache.get(path)
-        self._watch(path, schema.version.key if schema.version else None)
+        path, schema = self._model_schema(job.params)
         with self._queue_cv:
             if self._queue or self._running is not None or not self.ready.is_set() or self.engine is None:
                 return {"db": path, "warming": False, "reason": "the model is busy or not loaded"}
@@ -389,10 +394,7 @@ class Daemon:
     def _prepare_generate(self, job: Job) -> None:
         # The schema is read here, off the model thread, so a missing file fails at once and a
         # cached schema costs the queue nothing.
-        path = daemon_methods.resolve_db(job.params["db"])
-        cache = self.example_cache if job.params["with_examples"] else self.cache
-        schema = cache.get(path)
-        self._watch(path, schema.version.key if schema.version else None)
+        path, schema = self._model_schema(job.params)
         job.params = {**job.params, "_path": path, "_schema": schema}
         with self._queue_cv:
             if len(self._queue) >= MAX_QUEUE:

@@ -251,13 +251,7 @@ class Engine:
             if len(tokens) >= llm.n_ctx() - 8:
                 return 0
             cached = self._reuse_prefix(tokens)
-            llm.n_tokens = cached  # eval() drops the KV cache beyond n_tokens before decoding
-            step = min(llm.n_batch, PREFILL_CHUNK)
-            for i in range(cached, len(tokens), step):
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled("warm cancelled")
-                self._fit_threads()
-                llm.eval(tokens[i:i + step])
+            _eval_chunks(llm, tokens, cached, len(tokens), cancel, self._fit_threads, "warm")
             self._keep_on_disk(tokens, cached)
             return len(tokens) - cached
 
@@ -335,12 +329,19 @@ def _prefill(llm, tokens: list[int], cached: int, cancel: threading.Event, betwe
     create_completion finds this prefix in the KV cache and evaluates only the last token.
     """
     end = len(tokens) - 1
-    step = min(llm.n_batch, PREFILL_CHUNK)
-    if end - cached <= step:
+    if end - cached <= min(llm.n_batch, PREFILL_CHUNK):
         return  # one chunk or less: nothing to gain
-    llm.n_tokens = cached  # eval() drops the KV cache beyond n_tokens before decoding
-    for i in range(cached, end, step):
-        if cancel.is_set():
-            raise Cancelled("generation cancelled")
+    _eval_chunks(llm, tokens, cached, end, cancel, between)
+
+
+def _eval_chunks(llm, tokens: list[int], start: int, end: int, cancel: threading.Event | None, between,
+                 what: str = "generation") -> None:
+    """Evaluate tokens[start:end] after the first *start* in the cache, PREFILL_CHUNK at a time, checking *cancel*
+    and calling *between* before each chunk."""
+    step = min(llm.n_batch, PREFILL_CHUNK)
+    llm.n_tokens = start  # eval() drops the KV cache beyond n_tokens before decoding
+    for i in range(start, end, step):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"{what} cancelled")
         between()
         llm.eval(tokens[i:min(end, i + step)])

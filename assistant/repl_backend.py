@@ -6,6 +6,7 @@ and both turn Ctrl-C while waiting into a cancelled generation followed by Keybo
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -46,11 +47,9 @@ class DaemonBackend:
 
         if self._client is not None or not Path(self.socket_path or paths.socket_path()).exists():
             return
-        try:
-            with Client(self.socket_path, autostart=False) as c:
-                c.warm(str(Path(db).resolve()), timeout=5)
-        except Exception:  # noqa: BLE001 - a head start only: any failure leaves the first question as it was
-            pass
+        # A head start only: any failure leaves the first question as it was.
+        with contextlib.suppress(Exception), Client(self.socket_path, autostart=False) as c:
+            c.warm(str(Path(db).resolve()), timeout=5)
 
     def info(self) -> dict:
         health = self._connect().health()
@@ -68,13 +67,13 @@ class LocalBackend:
 
     name = "local"
 
-    def warm(self, db: str) -> None:
-        """Nothing: loading the model here before the first question would only move the wait."""
-
     def __init__(self, model: str | None = None):
         self.model = model
         self._engine = None
         self._model_name = None
+
+    def warm(self, db: str) -> None:
+        """Nothing: loading the model here before the first question would only move the wait."""
 
     def _load(self):
         if self._engine is None:
