@@ -23,7 +23,7 @@ import os
 import struct
 from pathlib import Path
 
-from .prefix_states import SAME_FAMILY, Kept, common_prefix
+from .prefix_states import Kept, common_prefix, same_family
 
 log = logging.getLogger("nichelm.states")
 
@@ -127,7 +127,7 @@ class DiskStates:
 
     def has_family(self, tokens: list[int]) -> bool:
         """Whether a file holds the same system message as *tokens* (then saving it again is not needed)."""
-        return any(common_prefix(t, tokens) > SAME_FAMILY * min(len(t), len(tokens)) for t in self._index.values())
+        return any(same_family(t, tokens) for t in self._index.values())
 
     def save(self, tokens: list[int], data: bytes) -> None:
         """Write *data*, the state of *tokens*, in place of any file of the same family; then keep within the cap."""
@@ -146,7 +146,7 @@ class DiskStates:
             log.warning("could not keep a state on disk: %s", exc)
             return
         for p, t in list(self._index.items()):
-            if p != path and common_prefix(t, tokens) > SAME_FAMILY * min(len(t), len(tokens)):
+            if p != path and same_family(t, tokens):
                 self._index.pop(p)
                 _remove(p)
         self._index[path] = list(tokens)

@@ -33,6 +33,11 @@ def common_prefix(a: list[int], b: list[int]) -> int:
     return n
 
 
+def same_family(a: list[int], b: list[int]) -> bool:
+    """Whether two token sequences hold the same system message (share more than SAME_FAMILY of the shorter)."""
+    return common_prefix(a, b) > SAME_FAMILY * min(len(a), len(b))
+
+
 class PrefixStates:
     """Kept sequences, most recently used last."""
 
@@ -63,8 +68,7 @@ class PrefixStates:
         """Keep *data*, the state of *tokens*, in place of any kept sequence of the same family."""
         if len(data) > self.max_bytes:
             return
-        self._kept = [k for k in self._kept
-                      if common_prefix(k.tokens, tokens) <= SAME_FAMILY * min(len(k.tokens), len(tokens))]
+        self._kept = [k for k in self._kept if not same_family(k.tokens, tokens)]
         self._kept.append(Kept(list(tokens), data))
         while self.bytes > self.max_bytes:
             self._kept.pop(0)
