@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -372,5 +373,52 @@ def test_order_pairs_mean_what_the_question_says(generated):
         else:
             assert "DISTINCT" in sql, p
             assert len(got) == len(set(got)), p
+        checked[p["template"]] += 1
+    assert min(checked.values()) >= 3, checked
+
+
+def test_group_pairs_mean_what_the_question_says(generated):
+    """Recomputed in Python from the rows: the number of groups with at least N rows (after the test on the rows
+    or the year of the group's own row); for either-route pairs, every number and year of the SQL is in the
+    question, each year on its own side of the UNION or OR."""
+    pairs, hs, _, _ = generated
+    by_db = {h.db_id: h for h in hs}
+    checked = {"count_big_groups": 0, "either_route": 0}
+    for p in pairs:
+        if p["template"] not in checked:
+            continue
+        h, q, sql = by_db[p["db_id"]], p["question"], p["query"]
+        got = execute_readonly(h.path, sql).rows
+        for year in re.findall(r"= '(20\d\d)'", sql):
+            assert year in q, p
+        if p["template"] == "count_big_groups":
+            assert "DISTINCT" not in sql and sql.startswith("SELECT COUNT(*) FROM (SELECT "), p
+            n = int(re.search(r">= (\d+)\)$", sql).group(1))
+            assert re.search(rf"\b{n}\b", q), p
+            table, fk = re.search(r"SELECT (\w+)\.(\w+) FROM", sql).groups()
+            con = sqlite3.connect(h.path)
+            con.row_factory = sqlite3.Row
+            try:
+                rows = con.execute(f"SELECT * FROM {table}").fetchall()
+                test = re.search(rf"WHERE {table}\.(\w+) > ([\d.]+)", sql)
+                if test:
+                    assert test.group(2) in q, p
+                    rows = [r for r in rows if r[test.group(1)] is not None and r[test.group(1)] > float(test.group(2))]
+                year = re.search(r"strftime\('%Y', (\w+)\.(\w+)\) = '(\d{4})'", sql)
+                if year:
+                    owner, col, y = year.groups()
+                    assert owner != table, p  # the year of the group's own row, not of the counted rows
+                    dates = dict(con.execute(f"SELECT id, {col} FROM {owner}").fetchall())
+                    rows = [r for r in rows if (dates[r[fk]] or "")[:4] == y]
+            finally:
+                con.close()
+            sizes = Counter(r[fk] for r in rows)
+            assert got[0][0] == sum(1 for c in sizes.values() if c >= n) > 0, p
+        else:
+            sides = sql.split(" UNION ")
+            assert len(sides) == 2 or " OR " in sql, p
+            for x in re.findall(r"> ([\d.]+)", sql):
+                assert x in q, p
+            assert len(got) == len(set(got)) or " OR " in sql, p
         checked[p["template"]] += 1
     assert min(checked.values()) >= 3, checked
