@@ -66,14 +66,15 @@ class Generator:
 
     # -- connection --------------------------------------------------------------------------------
 
-    def _connect(self):
+    def _connect(self, autostart: bool | None = None):
         """The connected client, creating (and maybe starting the daemon) on first use."""
         from nichelm.assistant.client import Client
 
         with self._lock:
             if self._client is not None:
                 return self._client
-        client = Client.connect(autostart=self.autostart, model=self.model, timeout=CONNECT_TIMEOUT_S)
+        client = Client.connect(autostart=self.autostart if autostart is None else autostart, model=self.model,
+                                timeout=CONNECT_TIMEOUT_S)
         with self._lock:
             if self._client is None:
                 self._client = client
@@ -113,6 +114,25 @@ class Generator:
 
     def close(self) -> None:
         self._reset()
+
+    def warm(self, db: Path) -> bool:
+        """Have a daemon that already runs read *db*'s schema before the first question (daemon method `warm`),
+        and subscribe to its schema changes; True when asked. Opening a file never starts a daemon, and a
+        failure only loses the head start (the first question then reads the schema, as before)."""
+        from nichelm.assistant import paths
+
+        with self._lock:
+            connected = self._client is not None
+        if not connected and not paths.socket_path().exists():
+            return False
+        try:
+            client = self._connect(autostart=False)
+            self.subscribe(db)
+            client.warm(str(db), timeout=5)
+            return True
+        except Exception as exc:
+            log.info("warm %s failed: %s", db, exc)
+            return False
 
     # -- generation --------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ class NicheLanguageServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
         self._checks: dict[str, asyncio.Task] = {}
         self._db_of: dict[str, Path | None] = {}  # uri -> database used by its last check
+        self._warmed: set[Path] = set()  # databases the daemon was asked to read ahead
         self._shown: set[str] = set()  # messages already shown, so a missing DB is said once
         self._poller: asyncio.Task | None = None
         self._options: dict = {}
@@ -142,6 +144,10 @@ class NicheLanguageServer(LanguageServer):
         sends nothing itself)."""
         res, entry = self.schema_for(uri, text)
         self._db_of[uri] = res.path if res.ok else None
+        if res.ok and self.settings.generate and res.path not in self._warmed:
+            self._warmed.add(res.path)
+            # A running daemon reads the schema while the user writes the first question (it never waits).
+            threading.Thread(target=self.generator.warm, args=(res.path,), name="nichelm-warm", daemon=True).start()
         index = LineIndex(text)
         diags: list[t.Diagnostic] = []
         notes: list[str] = []

@@ -148,3 +148,23 @@ async def test_cancel_and_daemon_death(gen_client, workspace):
     (item,) = res.items
     _assert_sql_or_error(item.text_edit.new_text.split("\n", 1)[1])
     assert item.data["code"] != "connection_lost", item.data
+
+
+async def test_opening_a_file_warms_its_database_in_a_running_daemon(gen_client, workspace):
+    client = gen_client
+    sock, daemon_log = client.home / "daemon.sock", client.home / "daemon.log"
+    uri = open_doc(client, workspace / "q.sql", QUESTION_DOC)
+    await wait_diagnostics(client, uri, lambda d: True)
+    await asyncio.sleep(0.5)
+    assert not sock.exists()  # opening a file never starts the daemon
+    doc = t.TextDocumentIdentifier(uri=uri)
+    first = await asyncio.wait_for(client.text_document_completion_async(
+        t.CompletionParams(doc, t.Position(1, 3))), 240)  # starts the daemon
+    _assert_sql_or_error(first.items[0].text_edit.new_text.split("\n", 1)[1])
+
+    club = workspace / "club.sqlite"
+    con = sqlite3.connect(club)
+    con.execute("CREATE TABLE club_members (id INTEGER PRIMARY KEY, full_name TEXT, joined_on TEXT)")
+    con.close()
+    open_doc(client, workspace / "club.sql", "-- nichelm: db=club.sqlite\nSELECT full_name FROM club_members;\n")
+    await _wait_log(daemon_log, f"warmed {club.resolve()}: ")
