@@ -422,3 +422,38 @@ def test_group_pairs_mean_what_the_question_says(generated):
             assert len(got) == len(set(got)) or " OR " in sql, p
         checked[p["template"]] += 1
     assert min(checked.values()) >= 3, checked
+
+
+def test_calendar_pairs_mean_what_the_question_says(generated):
+    """A named month keeps its year ('%Y-%m' = 'YYYY-MM', the month and year both in the question) and its rows
+    are the rows of that month, recounted in Python; a filled blank keeps every row of the LEFT JOIN's left side
+    and shows the question's word (or 0) exactly where the right side has nothing."""
+    pairs, hs, _, _ = generated
+    by_db = {h.db_id: h for h in hs}
+    checked = {"in_named_month": 0, "filled_blanks": 0}
+    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December"]
+    for p in pairs:
+        if p["template"] not in checked:
+            continue
+        h, q, sql = by_db[p["db_id"]], p["question"], p["query"]
+        got = execute_readonly(h.path, sql).rows
+        if p["template"] == "in_named_month":
+            table, col, ym = re.search(r"strftime\('%Y-%m', (\w+)\.(\w+)\) = '(\d{4}-\d\d)'", sql).groups()
+            assert "'%m'" not in sql and (ym in q or f"{months[int(ym[5:]) - 1]} {ym[:4]}" in q), p
+            dates = [d for (d,) in execute_readonly(h.path, f"SELECT {col} FROM {table}").rows]
+            in_month = sum(1 for d in dates if d and d[:7] == ym)
+            if sql.startswith("SELECT COUNT(*)"):
+                assert got[0][0] == in_month > 0, p
+            elif "GROUP BY" not in sql:
+                assert len(got) == in_month, p
+        else:
+            word = re.search(r"COALESCE\([^,]+, ('[^']*'|0)\)", sql).group(1)
+            assert word.strip("'") in q, p
+            left = re.search(r"FROM (\w+)(?: AS \w+)? LEFT JOIN", sql).group(1)
+            assert len(got) == execute_readonly(h.path, f"SELECT COUNT(*) FROM {left}").rows[0][0], p
+            plain = execute_readonly(h.path, sql.replace("COALESCE(", "(", 1).replace(f", {word})", ")", 1)).rows
+            for a, b in zip(got, plain):
+                assert a[1] == (b[1] if b[1] is not None else (0 if word == "0" else word.strip("'"))), p
+        checked[p["template"]] += 1
+    assert min(checked.values()) >= 3, checked

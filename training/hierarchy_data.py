@@ -7,7 +7,8 @@ schema is held out for evaluation), deterministic from a seed, and writes (quest
 with the templates of training/hierarchy_templates*.py (the events templates use the dated rows under an
 entity: loans of a book, readings of a station, posts of a thread; the order templates ask for the n-th row,
 running totals, the top of each year and distinct things reached through joins; the groups templates count
-the groups with at least N rows and combine two routes). Like training/augment.py, every candidate is run
+the groups with at least N rows and combine two routes; the calendar templates ask about one named month
+and fill blanks as the question says). Like training/augment.py, every candidate is run
 read-only and kept only when it runs and returns a non-empty, not all-NULL result (augment.validate).
 
 Records have the format of every other training record: the system message is the product's prompt for
@@ -32,6 +33,7 @@ from nichelm.assistant.sqlite_io import connect_readonly
 
 from . import hierarchy_templates as T
 from . import hierarchy_templates_attributes as A
+from . import hierarchy_templates_calendar as C
 from . import hierarchy_templates_events as E
 from . import hierarchy_templates_groups as G
 from . import hierarchy_templates_order as O
@@ -45,7 +47,7 @@ TEMPLATES = {f.__name__: f for f in (
     T.children_of, T.child_with_parent, T.leaf_nodes, T.top_level, T.child_count, R.rollup_count,
     R.rollup_filtered, R.rollup_measure, R.rollup_year, R.rollup_named, R.top_without_facts, R.best_per_child,
     R.grandparent_rollup, R.employee_manager, R.manager_reports, R.named_child_facts, *E.TEMPLATES, *A.TEMPLATES,
-    *O.TEMPLATES, *G.TEMPLATES,
+    *O.TEMPLATES, *G.TEMPLATES, *C.TEMPLATES,
 )}
 # The totals across children are the skill the model lacks; questions about the tree alone are easier.
 # A named bottom-level node's own rows (no parent join) counter the habit of joining every named node upward.
@@ -63,6 +65,9 @@ WEIGHTS.update({f.__name__: 2 for f in O.TEMPLATES})
 # Groups counted (HAVING COUNT(*) >= N, the counterweight to the order pairs' COUNT(DISTINCT ...)) and nodes
 # reached by either of two routes (training/hierarchy_templates_groups.py), as often.
 WEIGHTS.update({f.__name__: 2 for f in G.TEMPLATES})
+# One named month ('%Y-%m', not '%m' alone) and blanks filled as asked (COALESCE over a LEFT JOIN):
+# training/hierarchy_templates_calendar.py, as often.
+WEIGHTS.update({f.__name__: 2 for f in C.TEMPLATES})
 ROUNDS = 8  # calls of each template per database: each draws other names, years and phrasings
 PER_DB_TEMPLATE = 4  # at most this many pairs of one template from one database (times its weight)
 MAX_PHRASINGS = 2  # pairs with the same SQL on one database (paraphrases of one question)
