@@ -6,10 +6,12 @@
 #       nichelm-V-seedSEED-lora.gguf in /root/seed-V-SEED/run/
 #   train_seeds.sh status              one line per run
 # The bf16 base is dequantized once, here, before any run starts (runs started together would race to
-# write it). Runs start side by side while a card has about 45 GiB for each (v2 peaks at 41 GiB) and 10 GiB
-# to spare for evaluations: two on an H200, one on an H100. On a machine of several GPUs each run goes to the
-# card with the fewest runs (CUDA_VISIBLE_DEVICES): one a card first, then a second on each H200. Seeds that
-# find no room are left for a later call.
+# write it). On a machine of several GPUs each run gets a card of its own (CUDA_VISIBLE_DEVICES), one run a
+# card. On one card, runs start side by side while it has about 45 GiB for each (v2 peaks at 41 GiB) and
+# 10 GiB to spare for evaluations: two on an H200, one on an H100. Seeds that find no room are left for a
+# later call. Two runs on one card share its throughput (seventeenth session, H200: about 3.7 k tokens/s each
+# side by side, 7-8.5 k alone), so two runs side by side take as long as one after the other: when time is
+# short, start fewer seeds.
 # Needs: start.sh, join_halves.sh, and .whl copied to /root/whl. Run from the checkout's root.
 set -u
 DEQ=/root/base/dequantized
@@ -37,14 +39,9 @@ running=$(alive | wc -l)
 taken=$(for w in $(alive); do cat $w.gpu 2>/dev/null; done)   # cards with a run (one a line)
 for seed in "$@"; do
   gpu=""
-  if [ "$ngpus" -gt 1 ]; then   # the card with the fewest runs, while it has room for one more
-    best=""
-    for g in $(seq 0 $((ngpus - 1))); do
-      c=$(echo "$taken" | grep -cx "$g")
-      [ "$total" -ge $((46000 * (c + 1) + 10000)) ] || continue
-      { [ -z "$best" ] || [ "$c" -lt "$best" ]; } && { gpu=$g; best=$c; }
-    done
-    [ -n "$gpu" ] || { echo "seed $seed not started: no card of $total MiB has room for another run"; continue; }
+  if [ "$ngpus" -gt 1 ]; then
+    for g in $(seq 0 $((ngpus - 1))); do echo "$taken" | grep -qx "$g" || { gpu=$g; break; }; done
+    [ -n "$gpu" ] || { echo "seed $seed not started: every one of the $ngpus cards has a run"; continue; }
   elif [ "$total" -lt $((46000 * (running + 1) + 10000)) ]; then
     echo "seed $seed not started: $running run(s) already on a card of $total MiB"; continue
   fi
