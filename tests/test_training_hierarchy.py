@@ -337,18 +337,23 @@ def test_own_product_pairs_stay_on_the_entitys_own_rows(generated):
     assert checked >= 2, checked
 
 
+def _pairs_of(generated, templates):
+    """(pair, its database, the rows its SQL returns) for every pair of *templates*, in the generated order."""
+    pairs, hs, _, _ = generated
+    by_db = {h.db_id: h for h in hs}
+    for p in pairs:
+        if p["template"] in templates:
+            h = by_db[p["db_id"]]
+            yield p, h, execute_readonly(h.path, p["query"]).rows
+
+
 def test_order_pairs_mean_what_the_question_says(generated):
     """Recomputed in Python from the rows: the n-th dated row of a named entity (from the earliest, or from the
     latest when the question says so), running totals that add up month by month to the year's rows, and
     DISTINCT answers without repeats."""
-    pairs, hs, _, _ = generated
-    by_db = {h.db_id: h for h in hs}
     checked = {"nth_of_entity": 0, "running_total": 0, "distinct_reached": 0}
-    for p in pairs:
-        if p["template"] not in checked:
-            continue
-        h, q, sql = by_db[p["db_id"]], p["question"], p["query"]
-        got = execute_readonly(h.path, sql).rows
+    for p, h, got in _pairs_of(generated, checked):
+        q, sql = p["question"], p["query"]
         if p["template"] == "nth_of_entity":
             if "PARTITION BY" in sql:
                 continue
@@ -381,14 +386,9 @@ def test_group_pairs_mean_what_the_question_says(generated):
     """Recomputed in Python from the rows: the number of groups with at least N rows (after the test on the rows
     or the year of the group's own row); for either-route pairs, every number and year of the SQL is in the
     question, each year on its own side of the UNION or OR."""
-    pairs, hs, _, _ = generated
-    by_db = {h.db_id: h for h in hs}
     checked = {"count_big_groups": 0, "either_route": 0}
-    for p in pairs:
-        if p["template"] not in checked:
-            continue
-        h, q, sql = by_db[p["db_id"]], p["question"], p["query"]
-        got = execute_readonly(h.path, sql).rows
+    for p, h, got in _pairs_of(generated, checked):
+        q, sql = p["question"], p["query"]
         for year in re.findall(r"= '(20\d\d)'", sql):
             assert year in q, p
         if p["template"] == "count_big_groups":
@@ -428,16 +428,11 @@ def test_calendar_pairs_mean_what_the_question_says(generated):
     """A named month keeps its year ('%Y-%m' = 'YYYY-MM', the month and year both in the question) and its rows
     are the rows of that month, recounted in Python; a filled blank keeps every row of the LEFT JOIN's left side
     and shows the question's word (or 0) exactly where the right side has nothing."""
-    pairs, hs, _, _ = generated
-    by_db = {h.db_id: h for h in hs}
     checked = {"in_named_month": 0, "filled_blanks": 0}
     months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
               "November", "December"]
-    for p in pairs:
-        if p["template"] not in checked:
-            continue
-        h, q, sql = by_db[p["db_id"]], p["question"], p["query"]
-        got = execute_readonly(h.path, sql).rows
+    for p, h, got in _pairs_of(generated, checked):
+        q, sql = p["question"], p["query"]
         if p["template"] == "in_named_month":
             table, col, ym = re.search(r"strftime\('%Y-%m', (\w+)\.(\w+)\) = '(\d{4}-\d\d)'", sql).groups()
             assert "'%m'" not in sql and (ym in q or f"{months[int(ym[5:]) - 1]} {ym[:4]}" in q), p
