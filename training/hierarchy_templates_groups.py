@@ -40,7 +40,7 @@ def count_big_groups(h, con, rng):
         fk = _fk(f)
         kw = {"es": e.noun.many, "evs": f.noun.many}
         if e.date and rng.random() < 0.6:
-            years = [y for y in years_of(con, e)]
+            years = years_of(con, e)
             if not years:
                 continue
             y = rng.choice(years)
