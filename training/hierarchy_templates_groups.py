@@ -22,14 +22,15 @@ from .hierarchy_templates_events import _fk, _year, events
 from .hierarchy_tree import Fact
 
 
-def _group_sizes(con, sql: str) -> list[int]:
-    return sorted(r[0] for r in con.execute(sql).fetchall())
-
-
-def _threshold(sizes: list[int], rng) -> int | None:
-    """An N that some groups reach and others do not (at least 2)."""
-    options = sorted({n for n in sizes if 2 <= n <= 6})
+def _threshold(con, groups: str, rng) -> int | None:
+    """An N from 2 to 6 that at least one group of *groups* (`FROM ... GROUP BY ...`) has exactly: the count of
+    groups with N rows or more is then never 0."""
+    options = sorted({n for (n,) in con.execute(f"SELECT COUNT(*) {groups}") if 2 <= n <= 6})
     return rng.choice(options) if options else None
+
+
+def _count_at_least(f: Fact, groups: str, n: int) -> str:
+    return f"SELECT COUNT(*) FROM (SELECT {f.table}.{_fk(f)} {groups} HAVING COUNT(*) >= {n})"
 
 
 def count_big_groups(h, con, rng):
@@ -44,9 +45,9 @@ def count_big_groups(h, con, rng):
             if not years:
                 continue
             y = rng.choice(years)
-            where = f" WHERE {_year(e)} = '{y}'"
-            n = _threshold(_group_sizes(con, f"SELECT COUNT(*) FROM {f.table} JOIN {e.table} ON {f.table}.{fk} = "
-                                             f"{e.table}.id{where} GROUP BY {f.table}.{fk}"), rng)
+            groups = (f"FROM {f.table} JOIN {e.table} ON {f.table}.{fk} = {e.table}.id WHERE {_year(e)} = '{y}' "
+                      f"GROUP BY {f.table}.{fk}")
+            n = _threshold(con, groups, rng)
             if n is None:
                 continue
             qs = say(rng, ["How many {es} {when} {y} had {n} or more {evs}?",
@@ -54,39 +55,35 @@ def count_big_groups(h, con, rng):
                            "Of the {es} {when} {y}, how many got {n} {evs} or more?",
                            "In {y}, how many new {es} collected at least {n} different {evs}?"],
                      when=e.when, y=y, n=n, **kw)
-            sql = (f"SELECT COUNT(*) FROM (SELECT {f.table}.{fk} FROM {f.table} JOIN {e.table} ON {f.table}.{fk} = "
-                   f"{e.table}.id{where} GROUP BY {f.table}.{fk} HAVING COUNT(*) >= {n})")
+            sql = _count_at_least(f, groups, n)
         elif f.measures:
             m = rng.choice(f.measures)
             x = round_quantile(con, f"SELECT {m.col} FROM {f.table}", rng.uniform(0.3, 0.7))
             if x is None:
                 continue
-            where = f" WHERE {f.table}.{m.col} > {x}"
-            n = _threshold(_group_sizes(con, f"SELECT COUNT(*) FROM {f.table}{where} GROUP BY {f.table}.{fk}"), rng)
+            groups = f"FROM {f.table} WHERE {f.table}.{m.col} > {x} GROUP BY {f.table}.{fk}"
+            n = _threshold(con, groups, rng)
             if n is None:
                 continue
             qs = say(rng, ["How many {es} have at least {n} {evs} with {m} above {x}?",
                            "Count the {es} that had {n} or more {evs} whose {m} was over {x}.",
                            "For how many {es} are there {n} or more {evs} with a {m} greater than {x}?"],
                      m=m.words, x=x, n=n, **kw)
-            sql = (f"SELECT COUNT(*) FROM (SELECT {f.table}.{fk} FROM {f.table}{where} GROUP BY {f.table}.{fk} "
-                   f"HAVING COUNT(*) >= {n})")
+            sql = _count_at_least(f, groups, n)
         else:
             continue
         out.append(Cand("count_big_groups", qs, sql, positive=True))
     for f in h.facts:  # bottom-level nodes with at least N entities
         if len(f.path) != 1 or rng.random() < 0.5:
             continue
-        fk = _fk(f)
-        n = _threshold(_group_sizes(con, f"SELECT COUNT(*) FROM {f.table} GROUP BY {f.table}.{fk}"), rng)
+        groups = f"FROM {f.table} GROUP BY {f.table}.{_fk(f)}"
+        n = _threshold(con, groups, rng)
         if n is None:
             continue
         c = rng.choice(h.levels[-1])
         qs = say(rng, ["How many {cs} have {n} or more {es}?", "Count the {cs} with at least {n} {es} in them."],
                  cs=c.many, n=n, es=f.noun.many)
-        sql = (f"SELECT COUNT(*) FROM (SELECT {f.table}.{fk} FROM {f.table} GROUP BY {f.table}.{fk} "
-               f"HAVING COUNT(*) >= {n})")
-        out.append(Cand("count_big_groups", qs, sql, positive=True))
+        out.append(Cand("count_big_groups", qs, _count_at_least(f, groups, n), positive=True))
     return out
 
 
