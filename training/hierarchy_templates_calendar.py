@@ -17,7 +17,7 @@ from __future__ import annotations
 from .augment_profile import lit
 from .augment_templates import MONTHS, Cand, say
 from .hierarchy_templates import round_quantile, values
-from .hierarchy_templates_events import _fk, _join, _summable, events
+from .hierarchy_templates_events import _fk, _join, _summable, events, owner
 
 
 def _month_words(ym: str, rng) -> str:
@@ -28,7 +28,6 @@ def _month_words(ym: str, rng) -> str:
 def in_named_month(h, con, rng):
     """Rows of one month of a named year: strftime('%Y-%m', ...) = 'YYYY-MM', never '%m' alone."""
     out = []
-    owners = {id(f): e for f, e in events(h)}
     for f in h.facts:
         if not f.date:
             continue
@@ -39,7 +38,7 @@ def in_named_month(h, con, rng):
         ym = rng.choice(busy)
         when = _month_words(ym, rng)
         where = f" WHERE {month} = '{ym}'"
-        e, sums = owners.get(id(f)), _summable(f)
+        e, sums = owner(h, f), _summable(f)
         roll = rng.random()
         if e is not None and sums and roll < 0.45:
             m = rng.choice(sums)

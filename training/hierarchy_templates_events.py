@@ -28,6 +28,11 @@ def events(h: Hierarchy) -> list[tuple[Fact, Fact]]:
     return out
 
 
+def owner(h: Hierarchy, f: Fact) -> Fact | None:
+    """The entity whose dated rows *f* holds (books for loans), or None when *f* is no such event."""
+    return next((e for g, e in events(h) if g is f), None)
+
+
 def _fk(f: Fact) -> str:
     return f.path[0][1]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from .augment_profile import lit
 from .augment_templates import MONTHS, Cand, say
 from .hierarchy_templates import fact_from, ident, plain, round_quantile, up, values, years_of
-from .hierarchy_templates_events import _fk, _join, _summable, _year, events
+from .hierarchy_templates_events import _fk, _join, _summable, _year, events, owner
 from .hierarchy_tree import Fact
 
 ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
@@ -127,8 +127,8 @@ def top_per_year(h, con, rng):
         year = _year(f)
         where = f" WHERE {f.table}.{f.date} >= '{since}'" if since else ""
         tail = f" since {rng.choice([since, _month_year(since)])}" if since else ""
-        owner = next((e for g, e in events(h) if g is f), None)
-        if owner is None or rng.random() < 0.5:
+        e = owner(h, f)
+        if e is None or rng.random() < 0.5:
             qs = say(rng, ["For every year{tail}, which month had the most {evs}?",
                            "Find the busiest month of each year by number of {evs}{tail}.",
                            "In each year{tail}, which month saw the most {evs}? Ties included."],
@@ -137,7 +137,6 @@ def top_per_year(h, con, rng):
                    f"RANK() OVER (PARTITION BY {year} ORDER BY COUNT(*) DESC) AS rnk FROM {f.table}{where} "
                    f"GROUP BY year, month) WHERE rnk = 1")
         else:
-            e = owner
             sums = _summable(f)
             m = rng.choice(sums) if sums and rng.random() < 0.5 else None
             how, what = (f"SUM({f.table}.{m.col})", f"the highest total {m.words}") if m else \
