@@ -42,10 +42,10 @@ class DaemonBackend:
     def warm(self, db: str) -> None:
         """When a daemon already runs, have it read the database's schema while the user types the first
         question (daemon method `warm`); otherwise nothing: the daemon starts on the first question, as before."""
-        from . import paths
+        from . import daemon_control
         from .client import Client
 
-        if self._client is not None or not Path(self.socket_path or paths.socket_path()).exists():
+        if self._client is not None or not daemon_control.socket_path(self.socket_path).exists():
             return
         # A head start only: any failure leaves the first question as it was.
         with contextlib.suppress(Exception), Client(self.socket_path, autostart=False) as c:

@@ -119,11 +119,11 @@ class Generator:
         """Have a daemon that already runs read *db*'s schema before the first question (daemon method `warm`),
         and subscribe to its schema changes; True when asked. Opening a file never starts a daemon, and a
         failure only loses the head start (the first question then reads the schema, as before)."""
-        from nichelm.assistant import paths
+        from nichelm.assistant import daemon_control
 
         with self._lock:
             connected = self._client is not None
-        if not connected and not paths.socket_path().exists():
+        if not connected and not daemon_control.socket_path().exists():
             return False
         try:
             client = self._connect(autostart=False)
