@@ -27,6 +27,7 @@ from nichelm.assistant.sqlite_io import connect_readonly, run_query
 
 from . import augment_templates as T1
 from . import augment_templates_more as T2
+from . import augment_templates_parents as T5
 from . import augment_templates_paths as T4
 from . import augment_templates_periods as T3
 from . import spider_data
@@ -42,7 +43,7 @@ TEMPLATES = {
         T1.corr_child_count, T1.anti_join, T1.anti_join_count,
         T2.case_bucket, T2.case_label, T2.like_match, T2.null_handling, T2.self_join, T2.set_ops,
         T2.group_having, T2.join_aggregate, T2.join_filter, T2.join_three, T2.top_k, T2.distinct_count,
-        T2.percentage, T2.round_avg, *T3.TEMPLATES, *T4.TEMPLATES,
+        T2.percentage, T2.round_avg, *T3.TEMPLATES, *T4.TEMPLATES, *T5.TEMPLATES,
     )
 }
 # Date skills are the scarcest (few Spider databases have ISO dates): their templates are drawn more often.

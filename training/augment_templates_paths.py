@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from nichelm.assistant.errors import NicheError
 from nichelm.assistant.sqlite_io import connect_readonly, run_query
 
-from .augment_profile import Link, Tab, lit, q
+from .augment_profile import Link, Tab, lit, plural, q
 from .augment_templates import Cand, _links, _pick, say
 
 REACH_ROWS = 200  # distinct values read back per reachability query
@@ -233,6 +233,38 @@ def path_distinct(p, rng):
     return out
 
 
+def path_distinct_group(p, rng):
+    """The distinct values of a column of the first table (a kind, a city) reached from a far label: SELECT
+    DISTINCT, so a value with many matching rows comes once; a column with blanks gets IS NOT NULL and a
+    question that says to skip them. The model listed every joined row, blanks included."""
+    out = []
+    routes = [r for r in _paths(p) if r.tabs[0].groups() and r.far.label]
+    for r in _pick_routes(rng, routes, 3):
+        x, y = r.tabs[0], r.far
+        gs = [g for g in x.groups() if not set(g.words.split()) & set(x.noun.split())]  # not "types of types"
+        if not gs:
+            continue
+        g = rng.choice(gs)
+        G, L = f"T1.{q(g.name)}", _far_label(r)
+        v = _reached_value(p, r, rng, L, f"{G} IS NOT NULL")
+        if v is None:
+            continue
+        kw = {"g": g.words, "gs": plural(g.words), "xs": x.nouns, "y": y.noun, "v": v, "mids": r.mids()}
+        if g.nulls:
+            qs = say(rng, ["Which {gs} do the {xs} linked to the {y} {v} have? Leave out {xs} with no {g}, "
+                           "and name each once.",
+                           "List every known {g} among {xs} connected to the {y} {v} through {mids}, without repeats.",
+                           "Give the different {gs} of {xs} related to the {y} {v}, skipping blank ones."], **kw)
+            sql = f"SELECT DISTINCT {G} {r.frm()} WHERE {L} = {lit(v)} AND {G} IS NOT NULL"
+        else:
+            qs = say(rng, ["Which {gs} do the {xs} linked to the {y} {v} have? Name each once.",
+                           "List the {gs} of {xs} connected to the {y} {v} through {mids}, each only once.",
+                           "Give every different {g} among {xs} related to the {y} {v}."], **kw)
+            sql = f"SELECT DISTINCT {G} {r.frm()} WHERE {L} = {lit(v)}"
+        out.append(Cand("path_distinct_group", qs, sql))
+    return out
+
+
 def _dated_chains(p, rng):
     """(route, dated table, its date column) for chains whose far label is known and whose middle or far
     table has an ISO date column."""
@@ -274,4 +306,4 @@ def path_filter_date(p, rng):
     return out
 
 
-TEMPLATES = (chain_aggregate, path_distinct, path_filter_date)
+TEMPLATES = (chain_aggregate, path_distinct, path_distinct_group, path_filter_date)
