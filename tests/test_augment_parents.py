@@ -120,3 +120,16 @@ def test_path_distinct_group_names_each_value_once_and_skips_blanks(club):
             assert any(w in c.question for w in ("known", "no level", "blank")), c.question
         full = c.sql.replace("SELECT DISTINCT", "SELECT").replace(" AND T1.level IS NOT NULL", "")
         assert set(got) == {v for (v,) in _rows(club, full) if v is not None}, c.sql
+
+
+def test_distinct_linked_lists_each_value_of_parents_with_children_once(club):
+    kept = _kept(club, parents.distinct_linked, seeds=range(30))
+    assert any("T1.level" in c.sql for c in kept) and any(" WHERE T2." in c.sql for c in kept)
+    for c in kept:
+        got = [r[0] for r in _rows(club, c.sql)]
+        assert c.sql.startswith("SELECT DISTINCT T1.") and len(got) == len(set(got)) and None not in got, c.sql
+        if "T1.level" in c.sql:
+            assert "T1.level IS NOT NULL" in c.sql and any(w in c.question for w in ("known", "blank", "no level"))
+        full = c.sql.replace("SELECT DISTINCT", "SELECT").replace(" AND T1.level IS NOT NULL", "").replace(
+            " WHERE T1.level IS NOT NULL", "")
+        assert set(got) == {v for (v,) in _rows(club, full) if v is not None}, c.sql

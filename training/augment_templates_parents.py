@@ -1,17 +1,18 @@
 """Templates that judge parent rows by their children, on Spider train databases: parents of one kind that
-have no children at all (two columns shown), and the k parents with the largest total over their children,
-the total shown beside each. Same contract as training/augment_templates.py: (profile, rng) -> list[Cand],
+have no children at all (two columns shown), the k parents with the largest total over their children, the
+total shown beside each, and the distinct values of a column of the parents that have children. Same contract as training/augment_templates.py: (profile, rng) -> list[Cand],
 phrasings our own.
 
 They counter two habits of the fine-tuned model: an EXCEPT whose first side joins the children too (so it
 keeps nothing, or keeps the wrong rows) where the question filters the parents and asks for those without
 children, and a ranking that drops the total the question asks to see (or ranks single child rows with a
-window function instead of grouping).
+window function instead of grouping), and a list of every joined row where the question asks for each
+value once.
 """
 
 from __future__ import annotations
 
-from .augment_profile import Col, Tab, lit, q
+from .augment_profile import Col, Tab, lit, plural, q
 from .augment_templates import Cand, _links, _pick, say
 
 TOP_KS = (2, 3, 3, 4, 5)
@@ -83,4 +84,47 @@ def top_k_by_children(p, rng):
     return out
 
 
-TEMPLATES = (anti_join_where, top_k_by_children)
+def distinct_linked(p, rng):
+    """A column of the parents that have at least one child (of one kind, optionally): SELECT DISTINCT over
+    the join, so a parent with many children, or a value shared by many parents, comes once; a column with
+    blanks gets IS NOT NULL and a question that says to skip them."""
+    out = []
+    for lk, c, par in _pick(rng, [x for x in _links(p) if x[2].label or x[2].groups()], 3):
+        cols = ([par.label] if par.label else []) + [g for g in par.groups()
+                                                      if not set(g.words.split()) & set(par.noun.split())]
+        if not cols:
+            continue
+        col = rng.choice(cols)
+        C = f"T1.{q(col.name)}"
+        where, which = [], ""
+        kinds = [g for g in c.groups() if g.values]
+        if kinds and rng.random() < 0.6:
+            g = rng.choice(kinds)
+            v = rng.choice(g.values)
+            where.append(f"T2.{q(g.name)} = {lit(v)}")
+            which = f" whose {g.words} is {v}"
+        kw = {"parents": par.nouns, "child": c.noun, "children": c.nouns, "col": col.words,
+              "cols": plural(col.words), "which": which}
+        if col is par.label:
+            qs = say(rng, ["Which {parents} have at least one {child}{which}? Give each {col} once.",
+                           "List the {col} of every {parent} with some {children}{which}, without repeats.",
+                           "Name the {parents} that have {children}{which}, each only once."], parent=par.noun, **kw)
+        elif col.nulls:
+            where.append(f"{C} IS NOT NULL")
+            qs = say(rng, ["Which known {cols} belong to {parents} with at least one {child}{which}? Each once.",
+                           "List the different {cols} of {parents} that have some {children}{which}, leaving out "
+                           "blank ones.",
+                           "Give each {col} of a {parent} linked to a {child}{which} once, skipping {parents} with "
+                           "no {col}."], parent=par.noun, **kw)
+        else:
+            qs = say(rng, ["Which {cols} belong to {parents} with at least one {child}{which}? Name each once.",
+                           "List the different {cols} of {parents} that have some {children}{which}.",
+                           "Give every {col} of a {parent} linked to a {child}{which}, without repeats."],
+                     parent=par.noun, **kw)
+        sql = (f"SELECT DISTINCT {C} FROM {q(par.name)} AS T1 JOIN {q(c.name)} AS T2 ON T2.{q(lk.col)} = "
+               f"T1.{q(lk.ref)}" + (" WHERE " + " AND ".join(where) if where else ""))
+        out.append(Cand("distinct_linked", qs, sql))
+    return out
+
+
+TEMPLATES = (anti_join_where, top_k_by_children, distinct_linked)
