@@ -133,3 +133,21 @@ def test_distinct_linked_lists_each_value_of_parents_with_children_once(club):
         full = c.sql.replace("SELECT DISTINCT", "SELECT").replace(" AND T1.level IS NOT NULL", "").replace(
             " WHERE T1.level IS NOT NULL", "")
         assert set(got) == {v for (v,) in _rows(club, full) if v is not None}, c.sql
+
+
+def test_opt_in_templates_are_drawn_only_when_named(club, monkeypatch):
+    monkeypatch.setattr(augment, "check_database", lambda db_id, spider_dir=None: club)
+    names = {p["template"] for p in augment.pairs_for_database("club", augment.AugmentOptions())}
+    assert names and not names & augment.OPT_IN  # the default data stays v14's
+    opt = augment.AugmentOptions(opt_in=tuple(sorted(augment.OPT_IN)), per_db=200)
+    assert {p["template"] for p in augment.pairs_for_database("club", opt)} >= augment.OPT_IN
+    with pytest.raises(ValueError, match="unknown opt-in"):
+        augment.AugmentOptions(opt_in=("top_k",))
+
+
+def test_build_data_takes_augment_with_only_beside_augment():
+    from nichelm.training.dataset import DataOptions
+
+    assert DataOptions(augment=10, augment_with=("distinct_linked",)).augment_with == ("distinct_linked",)
+    with pytest.raises(ValueError, match="needs augment"):
+        DataOptions(augment_with=("distinct_linked",))

@@ -25,6 +25,7 @@ needs_spider = pytest.mark.skipif(SPIDER is None, reason="Spider data not presen
 DBS = {
     "chain_aggregate": ["hr_1", "music_1"],
     "path_distinct": ["college_2", "hr_1"],
+    "path_distinct_group": ["college_1", "music_1"],
     "path_filter_date": ["hr_1", "apartment_rentals"],
 }
 NAMES = {f.__name__ for f in paths.TEMPLATES}
@@ -124,7 +125,8 @@ def test_year_condition_sits_on_the_table_that_holds_the_date(profiles):
 
 @needs_spider
 def test_driver_keeps_path_pairs():
-    opts = augment.AugmentOptions(db_ids=["hr_1", "music_1", "college_2"], target=300, seed=3)
+    opts = augment.AugmentOptions(db_ids=["hr_1", "music_1", "college_2"], target=300, seed=3,
+                                  opt_in=tuple(NAMES & augment.OPT_IN))
     pairs, _ = augment.generate(opts)
     kept = [p for p in pairs if p["template"] in NAMES]
     assert {p["template"] for p in kept} == NAMES

@@ -17,13 +17,25 @@ import sys
 from nichelm.assistant.prompt import ENUM_VALUES, EXAMPLE_VALUES
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """'a,b' -> ('a', 'b')."""
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _augment_with_arg(p) -> None:
+    p.add_argument("--augment-with", default="", metavar="NAMES",
+                   help="comma-separated opt-in augmentation templates to draw from as well (training/augment.py "
+                        "OPT_IN; the v15 experiment used all four)")
+
+
 def _build_data(a) -> int:
     from .base_model import load_tokenizer, resolve_base
     from .dataset import DataOptions, build, val_path_for, write_jsonl
 
     opts = DataOptions(spider_dir=a.spider_dir, max_seq_len=a.max_seq_len, seed=a.seed,
                        val_fraction=a.val_fraction, example_values=a.example_values, augment=a.augment,
-                       sql_style=a.sql_style, enum_values=a.enum_values, hierarchies=a.hierarchies,
+                       augment_with=_names(a.augment_with), sql_style=a.sql_style, enum_values=a.enum_values,
+                       hierarchies=a.hierarchies,
                        hierarchy_dir=a.hierarchy_dir)
     tok = None
     if a.tokenizer:
@@ -46,7 +58,7 @@ def _augment(a) -> int:
     from .dataset import write_jsonl
 
     opts = AugmentOptions(spider_dir=a.spider_dir, seed=a.seed, target=a.target, example_values=a.example_values,
-                          db_ids=a.db or None, sql_style=a.sql_style)
+                          db_ids=a.db or None, sql_style=a.sql_style, opt_in=_names(a.augment_with))
     pairs, report = generate(opts)
     write_jsonl(a.out, to_records(pairs, opts))
     summary = {"out": str(a.out), **report.to_json()}
@@ -146,6 +158,7 @@ def parser() -> argparse.ArgumentParser:
                    help="example values per text column in the schema (the prompt format's default)")
     b.add_argument("--augment", type=int, default=0, metavar="N",
                    help="add N generated SQLite-idiom pairs (see `augment`); 0 = Spider only")
+    _augment_with_arg(b)
     b.add_argument("--hierarchies", type=int, default=0, metavar="N",
                    help="add N generated pairs over parent/child hierarchies and the dated rows under an "
                         "entity, on databases of our own (training/hierarchy_data.py); 0 = none")
@@ -184,6 +197,7 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=1234)
     g.add_argument("--example-values", type=int, default=EXAMPLE_VALUES, help="as build-data: must match the main set")
     g.add_argument("--db", action="append", help="only this train database (repeatable)")
+    _augment_with_arg(g)
     _style_arg(g)
     g.set_defaults(func=_augment)
 

@@ -42,6 +42,7 @@ class DataOptions:
     example_values: int = 0  # example values per column in the schema text (0 = none)
     schema_budget: int = DEFAULT_SCHEMA_BUDGET  # same default budget as inference
     augment: int = 0  # generated SQLite-idiom pairs to add (training/augment.py); 0 = none
+    augment_with: tuple[str, ...] = ()  # opt-in augmentation templates drawn as well (augment.OPT_IN)
     sql_style: str = "qualified"  # answers rewritten by training/sql_style.py ("spider": gold SQL as is)
     enum_values: int = ENUM_VALUES  # category value lists in the schema text (prompt v2); 0 = prompt v1
     hierarchies: int = 0  # generated parent/child pairs to add (training/hierarchy_data.py); 0 = none
@@ -54,6 +55,8 @@ class DataOptions:
             raise ValueError(f"val_fraction must be in [0, 0.5), got {self.val_fraction}")
         if self.example_values < 0 or self.enum_values < 0 or self.hierarchies < 0:
             raise ValueError("example_values, enum_values and hierarchies must be >= 0")
+        if self.augment_with and not self.augment:
+            raise ValueError("augment_with names opt-in augmentation templates: it needs augment > 0")
         if self.sql_style not in STYLES:
             raise ValueError(f"sql_style must be one of {', '.join(STYLES)}, got {self.sql_style!r}")
 
