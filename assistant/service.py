@@ -117,9 +117,11 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     whatever the data: INTERSECT/EXCEPT of two aggregates, IS NULL on a column the inner joins keep
     non-NULL (shape_checks), a foreign key joined to a table it does not refer to (join_checks), and a query
     that never uses a value the question names word for word (a country, a status, a category:
-    question_values); answer_checks keeps their order. When the first answer does not compile and no repair
-    passes every check, the first repair that compiles is kept, with the check's finding as a warning (kind
-    "check"); a first answer that compiles and that no repair improves on stays, with the same warning.
+    question_values), and a result, run read-only, with rows the question rules out: repeats where it asks for
+    each value once, NULLs where it asks to leave unknown values out (row_checks); answer_checks keeps their
+    order. When the first answer does not compile and no repair passes every check, the first repair that
+    compiles is kept, with the check's finding as a warning (kind "check"); a first answer that compiles and
+    that no repair improves on stays, with the same warning.
 
     With *retry_empty* = n and a database, n sampled answers are drawn when the answer has no usable
     result: it is empty (no rows, or only NULLs, run read-only), or repair found nothing that compiles and
