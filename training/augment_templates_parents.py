@@ -36,8 +36,8 @@ def anti_join_where(p, rng):
         for v in _pick(rng, g.values, 2):
             kw = {"parent": par.noun, "parents": par.nouns, "children": c.nouns, "child": c.noun, "g": g.words, "v": v,
                   "lab": par.label.words, "col": shown.words}
-            qs = say(rng, ["List the {parents} whose {g} is {v} and that have no {children} at all, with their "
-                           "{lab} and {col}.",
+            qs = say(rng, [("List the {parents} whose {g} is {v} and that have no {children} at all, with their "
+                           "{lab} and {col}."),
                            "Which {parents} with {g} {v} have never had a single {child}? Show {lab} and {col}.",
                            "Show the {lab} and {col} of each {parent} whose {g} is {v} and that has no {children}.",
                            "Find {parents} of {g} {v} that no {child} refers to; give their {lab} and {col}."], **kw)
@@ -112,10 +112,10 @@ def distinct_linked(p, rng):
         elif col.nulls:
             where.append(f"{C} IS NOT NULL")
             qs = say(rng, ["Which known {cols} belong to {parents} with at least one {child}{which}? Each once.",
-                           "List the different {cols} of {parents} that have some {children}{which}, leaving out "
-                           "blank ones.",
-                           "Give each {col} of a {parent} linked to a {child}{which} once, skipping {parents} with "
-                           "no {col}."], parent=par.noun, **kw)
+                           ("List the different {cols} of {parents} that have some {children}{which}, leaving out "
+                           "blank ones."),
+                           ("Give each {col} of a {parent} linked to a {child}{which} once, skipping {parents} with "
+                           "no {col}.")], parent=par.noun, **kw)
         else:
             qs = say(rng, ["Which {cols} belong to {parents} with at least one {child}{which}? Name each once.",
                            "List the different {cols} of {parents} that have some {children}{which}.",

@@ -251,8 +251,8 @@ def path_distinct_group(p, rng):
             continue
         kw = {"g": g.words, "gs": plural(g.words), "xs": x.nouns, "y": y.noun, "v": v, "mids": r.mids()}
         if g.nulls:
-            qs = say(rng, ["Which {gs} do the {xs} linked to the {y} {v} have? Leave out {xs} with no {g}, "
-                           "and name each once.",
+            qs = say(rng, [("Which {gs} do the {xs} linked to the {y} {v} have? Leave out {xs} with no {g}, "
+                           "and name each once."),
                            "List every known {g} among {xs} connected to the {y} {v} through {mids}, without repeats.",
                            "Give the different {gs} of {xs} related to the {y} {v}, skipping blank ones."], **kw)
             sql = f"SELECT DISTINCT {G} {r.frm()} WHERE {L} = {lit(v)} AND {G} IS NOT NULL"
