@@ -31,6 +31,15 @@ CHECKS: dict[str, Check] = {
 }
 
 
+def first_finding(db_path: str, question: str, sql: str, schema: Schema) -> tuple[str, str] | None:
+    """(name, finding) of the first check of CHECKS that finds something in *sql*; None when none does."""
+    for name, check in CHECKS.items():
+        why = check(db_path, question, sql, schema)
+        if why:
+            return name, why
+    return None
+
+
 def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
     """The first finding of CHECKS on *sql*: a text test the data makes always false (literal_checks), a
     column taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data
@@ -38,7 +47,8 @@ def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str 
     foreign key joined to a table it does not refer to (join_checks), or a value the question names that the
     query never uses (question_values), or repeated rows where the question asks for each value once
     (row_checks), or a NULL where it asks to leave unknown values out (row_checks); None when none finds anything."""
-    return next((why for check in CHECKS.values() if (why := check(db_path, question, sql, schema))), None)
+    found = first_finding(db_path, question, sql, schema)
+    return found and found[1]
 
 
 def disable(names) -> None:

@@ -9,7 +9,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .answer_checks import check_finding
+from .answer_checks import check_finding, first_finding
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for, select_tables
 from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
@@ -138,32 +138,45 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
             gens.append(engine.generate(schema_text, question, temperature=0.7, seed=1000 + i, cancel=cancel))
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
     n_candidates, first_sql, because = len(gens), None, None
-    error = _failure(sql, problems, db_path, schema, question) if repair else None
-    hint = repair_hint(schema, sql or "", error) if error and repair_hints else None
+    kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair else (None, None)
     # A repair that compiles but trips a check is kept over a first answer that does not compile.
     kept, first_broken = None, bool(error) and bool(db_path) and not _compiles(db_path, sql)
+    # A repair that fixes what it was told but trips another check is repaired in turn (chained), and kept
+    # over the answer before it when no repair passes every check.
+    base, base_error, seen, chained, greedy = sql, error, {kind}, None, True
     for attempt in range(REPAIR_ATTEMPTS if error else 0):
-        # The greedy retry first; if the model repeats itself, sampled ones (a fine-tuned model tends to
-        # write the same query again).
-        sample = {"temperature": 0.7, "seed": 2000 + attempt} if attempt else {}
-        fix = engine.repair(schema_text, question, sql or gen.text.strip(), error, hint, cancel=cancel, **sample)
+        # The greedy retry first (and first after each chained step); if the model repeats itself, sampled
+        # ones (a fine-tuned model tends to write the same query again).
+        sample = {} if greedy else {"temperature": 0.7, "seed": 2000 + attempt}
+        hint = repair_hint(schema, base or "", base_error) if repair_hints else None
+        fix = engine.repair(schema_text, question, base or gen.text.strip(), base_error, hint, cancel=cancel,
+                            **sample)
         gens.append(fix)
+        greedy = False
         sql2, problems2 = sql_from_output(fix.text, schema)
         # A question that got a query must not get a statement that changes things (or DDL) instead.
         same_kind = reads_only(sql2) is True or (sql is not None and reads_only(sql) is not True)
         if sql2 is None or not same_kind:
             continue
-        why = _failure(sql2, problems2, db_path, schema, question)
+        kind2, why = _failure_kind(sql2, problems2, db_path, schema, question)
         if why is None:
-            first_sql, sql, problems, because = sql, sql2, problems2, error
+            first_sql, sql, problems = sql, sql2, problems2
+            because = error if chained is None else f"{error}; then {chained[2]}"
             break
-        if kept is None and first_broken and _compiles(db_path, sql2):
+        compiles = db_path is not None and _compiles(db_path, sql2)
+        if kept is None and first_broken and compiles:
             kept = sql2, problems2, why
+        if compiles and kind2 not in seen:  # fixed what it was told; another check trips: repair that next
+            seen.add(kind2)
+            base, base_error, chained, greedy = sql2, why, (sql2, problems2, why), True
     failed = error is not None and first_sql is None  # no repair compiled and passed the checks
-    if failed and kept is not None:
-        first_sql, (sql, problems, why) = sql, kept
+    pick = chained or kept  # the latest repair that fixed a finding, else the first that compiles
+    if failed and pick is not None:
+        first_sql, (sql, problems, why) = sql, pick
         problems = [*problems, Problem(f"this query may be wrong: {why}", 0, len(sql), "warning", "check")]
-        because = f"{error}; no repair passed every check, so the first that compiles is kept"
+        because = (f"{error}; no repair passed every check, so the first that compiles is kept"
+                   if kept is not None and kept[0] == sql else
+                   f"{error}; its repair fixed that, and no later repair passed every check, so it is kept")
     elif failed and db_path and sql is not None and not first_broken:  # it compiles; no repair did better: say why
         problems = [*problems, Problem(f"this query may be wrong: {error}", 0, len(sql), "warning", "check")]
     if retry_empty > 0 and db_path and (failed or sql is not None and reads_only(sql) is True and _empty(db_path, sql)):
@@ -190,16 +203,26 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
 def _failure(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema,
              question: str = "") -> str | None:
     """Why *sql* cannot be the answer: SQLite's compile error on the database when there is one (the
-    truth), or what the answer checks find (answer_checks.check_finding); without a database, the first
+    truth), or what the answer checks find (answer_checks.first_finding); without a database, the first
     error of the schema check; None when it is fine."""
+    return _failure_kind(sql, problems, db_path, schema, question)[1]
+
+
+def _failure_kind(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema,
+                  question: str = "") -> tuple[str | None, str | None]:
+    """(kind, why) of _failure: kind "no_sql", "compile", "schema" or the name of the answer check that
+    trips; (None, None) when it is fine."""
     if sql is None:
-        return "the answer contained no SQL query"
+        return "no_sql", "the answer contained no SQL query"
     if db_path:
         try:
-            return prepare_error(db_path, sql) or check_finding(db_path, question, sql, schema)
+            error = prepare_error(db_path, sql)
+            found = None if error else first_finding(db_path, question, sql, schema)
         except NicheError:  # the database itself is unreadable: nothing the model can repair
-            return None
-    return next((p.message for p in problems if p.severity == "error"), None)
+            return None, None
+        return ("compile", error) if error else (found or (None, None))
+    error = next((p.message for p in problems if p.severity == "error"), None)
+    return ("schema", error) if error else (None, None)
 
 
 def _compiles(db_path: str, sql: str | None) -> bool:

@@ -306,3 +306,40 @@ def test_the_thread_count_is_decided_again_between_tokens(tiny_model_path, db):
         assert eng.threads_now == 1
     finally:
         eng.close()
+
+
+def test_a_repair_that_trips_another_check_is_repaired_in_turn(engine, tmp_path, monkeypatch):
+    """Scripted outputs, real prompts, database and checks: the first answer tests a value in the wrong letter
+    case; its repair fixes that but repeats rows the question asks for once; the repair of that repair is kept."""
+    db = make_db(tmp_path / "zoo.sqlite", PETS + "INSERT INTO pets VALUES (1,'Rex','dog',3),(2,'Tom','cat',5),"
+                 "(3,'Ace','dog',4);")
+    schema = SchemaCache().get(str(db))
+    from nichelm.assistant.engine import Generation
+
+    first = "SELECT species FROM pets WHERE age > 2 AND species = 'Dog'"
+    repeats = "SELECT species FROM pets WHERE age > 2 AND species = 'dog'"
+    fixed = "SELECT DISTINCT species FROM pets WHERE age > 2 AND species = 'dog'"
+    prompts = []
+
+    def scripted(*texts):
+        outputs = iter(texts)
+
+        def complete(prompt, **kw):
+            prompts.append((prompt, kw))
+            return Generation(next(outputs), 10, 5, 0.01)
+        return complete
+
+    q = "Which species of pets older than 2 are dogs? Each species once."
+    monkeypatch.setattr(engine, "complete", scripted(first, repeats, fixed))
+    ans = answer_question(engine, schema, q, db_path=str(db), repair=True)
+    assert (ans.sql, ans.first_sql, ans.repaired) == (fixed, first, True)
+    assert "'Dog'" in ans.replaced_because and "each value once" in ans.replaced_because
+    assert repeats in prompts[2][0] and "2 rows with only 1 different" in prompts[2][0]  # the chained turn
+    assert "temperature" not in prompts[2][1]  # greedy first after each chained step
+    # no repair of the repair passes: the repair that fixed the first finding is kept, with a warning
+    prompts.clear()
+    monkeypatch.setattr(engine, "complete", scripted(first, repeats, repeats, repeats))
+    kept = answer_question(engine, schema, q, db_path=str(db), repair=True)
+    assert (kept.sql, kept.first_sql, kept.repaired) == (repeats, first, True)
+    assert "its repair fixed that" in kept.replaced_because
+    assert ["each value once" in p.message for p in kept.problems if p.kind == "check"] == [True]
