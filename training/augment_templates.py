@@ -408,6 +408,15 @@ def corr_child_count(p, rng):
 
 # ---------------------------------------------------------------- anti-joins
 
+def no_children(lk: Link, c: Tab, aliased: bool) -> str:
+    """The test that a parent row has no row of *c* referring to it through *lk*: NOT EXISTS over `c AS T2`
+    (the parent being T1), or, unaliased, NOT IN over the children's non-NULL keys (a NULL among them would
+    make NOT IN match nothing)."""
+    if aliased:
+        return f"NOT EXISTS (SELECT 1 FROM {q(c.name)} AS T2 WHERE T2.{q(lk.col)} = T1.{q(lk.ref)})"
+    return f"{q(lk.ref)} NOT IN (SELECT {q(lk.col)} FROM {q(c.name)} WHERE {q(lk.col)} IS NOT NULL)"
+
+
 def anti_join(p, rng):
     out = []
     for lk, c, par in _pick(rng, [x for x in _links(p) if x[2].label], 3):
@@ -419,11 +428,9 @@ def anti_join(p, rng):
                  parent=par.noun, parents=par.nouns, child=c.noun, children=c.nouns, lab=par.label.words)
         L, P, C = q(par.label.name), q(par.name), q(c.name)
         if style == "not_exists":
-            sql = (f"SELECT T1.{L} FROM {P} AS T1 WHERE NOT EXISTS (SELECT 1 FROM {C} AS T2 "
-                   f"WHERE T2.{q(lk.col)} = T1.{q(lk.ref)})")
+            sql = f"SELECT T1.{L} FROM {P} AS T1 WHERE {no_children(lk, c, aliased=True)}"
         elif style == "not_in":
-            sql = (f"SELECT {L} FROM {P} WHERE {q(lk.ref)} NOT IN (SELECT {q(lk.col)} FROM {C} "
-                   f"WHERE {q(lk.col)} IS NOT NULL)")
+            sql = f"SELECT {L} FROM {P} WHERE {no_children(lk, c, aliased=False)}"
         else:
             sql = (f"SELECT T1.{L} FROM {P} AS T1 LEFT JOIN {C} AS T2 ON T2.{q(lk.col)} = T1.{q(lk.ref)} "
                    f"WHERE T2.{q(lk.col)} IS NULL")
@@ -438,7 +445,6 @@ def anti_join_count(p, rng):
                        "Count the {parents} that are not linked to any {child}.",
                        "What is the number of {parents} without any {children}?"],
                  parents=par.nouns, child=c.noun, children=c.nouns)
-        sql = (f"SELECT COUNT(*) FROM {q(par.name)} AS T1 WHERE NOT EXISTS (SELECT 1 FROM {q(c.name)} AS T2 "
-               f"WHERE T2.{q(lk.col)} = T1.{q(lk.ref)})")
+        sql = f"SELECT COUNT(*) FROM {q(par.name)} AS T1 WHERE {no_children(lk, c, aliased=True)}"
         out.append(Cand("anti_join_count", qs, sql, positive=True))
     return out

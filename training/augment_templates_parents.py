@@ -13,7 +13,7 @@ value once.
 from __future__ import annotations
 
 from .augment_profile import Col, Tab, lit, plural, q
-from .augment_templates import Cand, _links, _pick, say
+from .augment_templates import Cand, _links, _pick, no_children, say
 
 TOP_KS = (2, 3, 3, 4, 5)
 
@@ -43,11 +43,10 @@ def anti_join_where(p, rng):
                            "Find {parents} of {g} {v} that no {child} refers to; give their {lab} and {col}."], **kw)
             L, S, G = q(par.label.name), q(shown.name), q(g.name)
             if rng.random() < 0.7:
-                sql = (f"SELECT T1.{L}, T1.{S} FROM {q(par.name)} AS T1 WHERE T1.{G} = {lit(v)} AND NOT EXISTS "
-                       f"(SELECT 1 FROM {q(c.name)} AS T2 WHERE T2.{q(lk.col)} = T1.{q(lk.ref)})")
+                sql = (f"SELECT T1.{L}, T1.{S} FROM {q(par.name)} AS T1 WHERE T1.{G} = {lit(v)} AND "
+                       f"{no_children(lk, c, aliased=True)}")
             else:
-                sql = (f"SELECT {L}, {S} FROM {q(par.name)} WHERE {G} = {lit(v)} AND {q(lk.ref)} NOT IN "
-                       f"(SELECT {q(lk.col)} FROM {q(c.name)} WHERE {q(lk.col)} IS NOT NULL)")
+                sql = f"SELECT {L}, {S} FROM {q(par.name)} WHERE {G} = {lit(v)} AND {no_children(lk, c, aliased=False)}"
             out.append(Cand("anti_join_where", qs, sql))
     return out
 
