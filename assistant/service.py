@@ -101,7 +101,7 @@ def warm_schema(engine: Engine, schema: Schema, *, with_examples: bool | None = 
 def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: str | None = None,
                     candidates: int = 1, with_examples: bool | None = None,
                     budget_tokens: int = DEFAULT_SCHEMA_BUDGET, repair: bool = False, repair_hints: bool = True,
-                    retry_empty: int = 0, cancel=None) -> Answer:
+                    repair_chain: bool = True, retry_empty: int = 0, cancel=None) -> Answer:
     """Generate SQL for *question*. With candidates > 1 and a database to run them on, sample a few
     more answers, run each read-only and return the one whose result most candidates share.
 
@@ -121,7 +121,9 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     each value once, NULLs where it asks to leave unknown values out (row_checks); answer_checks keeps their
     order. When the first answer does not compile and no repair passes every check, the first repair that
     compiles is kept, with the check's finding as a warning (kind "check"); a first answer that compiles and
-    that no repair improves on stays, with the same warning.
+    that no repair improves on stays, with the same warning. With *repair_chain*, a repair that fixes what
+    it was told but trips another check is itself repaired (greedy first), with that finding; when no later
+    repair passes every check, it is kept over the answer before it, with its finding as the warning.
 
     With *retry_empty* = n and a database, n sampled answers are drawn when the answer has no usable
     result: it is empty (no rows, or only NULLs, run read-only), or repair found nothing that compiles and
@@ -166,7 +168,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         compiles = db_path is not None and _compiles(db_path, sql2)
         if kept is None and first_broken and compiles:
             kept = sql2, problems2, why
-        if compiles and kind2 not in seen:  # fixed what it was told; another check trips: repair that next
+        if repair_chain and compiles and kind2 not in seen:  # fixed what it was told; another check trips
             seen.add(kind2)
             base, base_error, chained, greedy = sql2, why, (sql2, problems2, why), True
     failed = error is not None and first_sql is None  # no repair compiled and passed the checks

@@ -37,14 +37,15 @@ def main() -> None:
 
 def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
                  retries, socket, device, max_tokens=None, repair=False, enum_values=None,
-                 repair_hints=True, retry_empty=0, without_checks=()) -> BackendSpec:
+                 repair_hints=True, retry_empty=0, without_checks=(), repair_chain=True) -> BackendSpec:
     if backend == "local":
         if not model:
             raise click.UsageError("--model is required for the local backend (a GGUF path or a model name)")
         opts = {"model": model, "lora": lora, "candidates": candidates, "examples": examples,
                 "n_gpu_layers": n_gpu_layers, "n_threads": threads, "max_tokens": max_tokens,
                 "repair": repair or None, "repair_hints": None if repair_hints else False,
-                "retry_empty": retry_empty or None, "without_checks": list(without_checks) or None}
+                "retry_empty": retry_empty or None, "without_checks": list(without_checks) or None,
+                "repair_chain": None if repair_chain else False}
     elif backend == "daemon":
         opts = {"socket": socket, "candidates": candidates, "examples": examples, "model": model, "lora": lora,
                 "repair": repair}
@@ -58,6 +59,8 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
         raise click.UsageError("--retry-empty: only the local backend runs it")
     if without_checks and backend != "local":
         raise click.UsageError("--without-check: only the local backend runs the checks in this process")
+    if not repair_chain and backend != "local":
+        raise click.UsageError("--no-repair-chain: only the local backend runs the repairs in this process")
     if not repair_hints and backend != "local":
         raise click.UsageError("--no-repair-hints: only the local backend can leave the hints out (the daemon "
                                "always sends them)")
@@ -85,6 +88,9 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
               "again with the error, up to 3 times (the daemon's default; off here so runs stay comparable).")
 @click.option("--no-repair-hints", "repair_hints", is_flag=True, flag_value=False, default=True,
               help="local: with --repair, send SQLite's error alone, without what the schema says about it.")
+@click.option("--no-repair-chain", "repair_chain", is_flag=True, flag_value=False, default=True,
+              help="local: with --repair, repair only the first answer: a repair that trips another check is "
+                   "not repaired in turn (the product before the eighteenth session; to measure what it adds).")
 @click.option("--retry-empty", type=int, default=0, show_default=True,
               help="local: when an answer's result is empty, draw N sampled answers and take the non-empty "
                    "result that at least half of them agree on; when repair found nothing that compiles, the "
@@ -113,15 +119,16 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--without-check", "without_checks", multiple=True, type=click.Choice(list(CHECKS)),
               help="local: leave out one of the product's answer checks (repeatable), to measure what it adds.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(backend, model, lora, candidates, examples, enum_values, repair, repair_hints, retry_empty, dataset, limit,
-        invalid_in, ids_file, workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm, retries, socket, device, max_tokens, without_checks, quiet) -> None:
+def run(backend, model, lora, candidates, examples, enum_values, repair, repair_hints, repair_chain, retry_empty,
+        dataset, limit, invalid_in, ids_file, workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm,
+        retries, socket, device, max_tokens, without_checks, quiet) -> None:
     """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
     from .runner import invalid_ids
     from .runner import run as run_eval
 
     spec = backend_spec(backend, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
                         retries, socket, device, max_tokens, repair, enum_values, repair_hints, retry_empty,
-                        without_checks)
+                        without_checks, repair_chain)
     try:
         ds = load(dataset)
         if ds.skipped:

@@ -207,7 +207,8 @@ def default_label(spec: BackendSpec) -> str:
     if (o.get("candidates") or 1) > 1:
         label += f" k={o['candidates']}"
     if o.get("repair"):
-        label += " +repair" + (" (no hints)" if o.get("repair_hints") is False else "")
+        label += " +repair" + (" (no hints)" if o.get("repair_hints") is False else "") + (
+            " (no chain)" if o.get("repair_chain") is False else "")
     if o.get("retry_empty"):
         label += f" +retry-empty={o['retry_empty']}"
     if "examples" in o and o["examples"] != EXAMPLE_VALUES:  # the prompt format's default goes unsaid

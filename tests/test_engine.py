@@ -343,3 +343,7 @@ def test_a_repair_that_trips_another_check_is_repaired_in_turn(engine, tmp_path,
     assert (kept.sql, kept.first_sql, kept.repaired) == (repeats, first, True)
     assert "its repair fixed that" in kept.replaced_because
     assert ["each value once" in p.message for p in kept.problems if p.kind == "check"] == [True]
+    # without the chain (nichelm-eval --no-repair-chain), every repair starts from the first answer, which stays
+    monkeypatch.setattr(engine, "complete", scripted(first, repeats, repeats, repeats))
+    plain = answer_question(engine, schema, q, db_path=str(db), repair=True, repair_chain=False)
+    assert (plain.sql, plain.repaired) == (first, False)

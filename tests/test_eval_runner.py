@@ -231,10 +231,11 @@ def test_no_repair_hints_is_refused_where_it_cannot_apply(eval_set, tmp_path):
     """The daemon always sends repair hints, and the other backends do not repair: --no-repair-hints there
     is an error, not a flag silently ignored (which would mislabel the run)."""
     for backend in ("daemon", "anthropic"):
-        result = CliRunner().invoke(main, ["run", "--backend", backend, "--repair", "--no-repair-hints",
-                                           "--dataset", str(eval_set), "--out", str(tmp_path / backend)])
-        assert result.exit_code == 2 and "only the local backend" in result.output, result.output
-        assert not (tmp_path / backend).exists()
+        for flag in ("--no-repair-hints", "--no-repair-chain"):
+            result = CliRunner().invoke(main, ["run", "--backend", backend, "--repair", flag,
+                                               "--dataset", str(eval_set), "--out", str(tmp_path / backend)])
+            assert result.exit_code == 2 and "only the local backend" in result.output, result.output
+            assert not (tmp_path / backend).exists()
 
 
 def test_only_the_questions_an_earlier_run_could_not_run(tiny_model_path, eval_set, tmp_path):
@@ -251,12 +252,13 @@ def test_only_the_questions_an_earlier_run_could_not_run(tiny_model_path, eval_s
 
     out = tmp_path / "subset"
     result = CliRunner().invoke(main, ["run", "--model", str(tiny_model_path), "--max-tokens", "24", "--repair",
-                                       "--no-repair-hints", "--dataset", str(eval_set), "--only-invalid-in",
+                                       "--no-repair-hints", "--no-repair-chain", "--dataset", str(eval_set),
+                                       "--only-invalid-in",
                                        str(earlier), "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     info = json.loads((out / "run.json").read_text())
-    assert info["only_ids"] == ["pets-1", "pets-4"] and info["label"].endswith("+repair (no hints)")
-    assert info["backend_info"]["repair_hints"] is False
+    assert info["only_ids"] == ["pets-1", "pets-4"] and info["label"].endswith("+repair (no hints) (no chain)")
+    assert info["backend_info"]["repair_hints"] is False and info["backend_info"]["repair_chain"] is False
     assert sorted(r["id"] for r in read_predictions(out / PREDICTIONS)) == ["pets-1", "pets-4"]
     assert json.loads((out / "metrics.json").read_text())["n"] == 2
     rescored = CliRunner().invoke(main, ["score", str(out)])

@@ -26,11 +26,13 @@ class LocalBackend:
     def __init__(self, model: str, lora: str | None = None, candidates: int = 1, examples: int = 0,
                  n_gpu_layers: int | None = None, n_threads: int | None = None, n_ctx: int = 4096,
                  max_tokens: int = 256, repair: bool = False, enum_values: int = ENUM_VALUES,
-                 repair_hints: bool = True, retry_empty: int = 0, without_checks: list[str] | None = None):
+                 repair_hints: bool = True, retry_empty: int = 0, without_checks: list[str] | None = None,
+                 repair_chain: bool = True):
         if without_checks:  # an ablation: this process answers without them (each worker builds its own backend)
             answer_checks.disable(without_checks)
         self.repair = repair
         self.repair_hints = repair_hints
+        self.repair_chain = repair_chain
         self.retry_empty = retry_empty
         path, lora_path, _ = models.resolve(model, lora or "none")
         lora = str(lora_path) if lora_path else None
@@ -46,7 +48,8 @@ class LocalBackend:
             a = answer_question(self.engine, schema, example.question, db_path=example.db_path,
                                 candidates=self.candidates, with_examples=self.prompts.with_examples,
                                 budget_tokens=self.prompts.budget_tokens, repair=self.repair,
-                                repair_hints=self.repair_hints, retry_empty=self.retry_empty)
+                                repair_hints=self.repair_hints, repair_chain=self.repair_chain,
+                                retry_empty=self.retry_empty)
         except NicheError as exc:
             return Prediction("", None, time.monotonic() - start, error=f"{exc.code}: {exc.message}")
         # latency_s is the whole call (schema lookup, prompt, generation, candidate runs): what a user waits.
@@ -58,7 +61,8 @@ class LocalBackend:
     def info(self) -> dict:
         info = {"backend": "local", "candidates": self.candidates, "examples": self.prompts.schemas.examples,
                 "enum_values": self.prompts.schemas.enum_values,
-                "repair": self.repair, "repair_hints": self.repair_hints, "retry_empty": self.retry_empty}
+                "repair": self.repair, "repair_hints": self.repair_hints, "repair_chain": self.repair_chain,
+                "retry_empty": self.retry_empty}
         info.update({"llama_cpp": self.engine.info()})
         import llama_cpp  # already loaded by the engine
 
