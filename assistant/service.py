@@ -142,7 +142,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     n_candidates, first_sql, because = len(gens), None, None
     kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair else (None, None)
     # A repair that compiles but trips a check is kept over a first answer that does not compile.
-    kept, first_broken = None, bool(error) and bool(db_path) and not _compiles(db_path, sql)
+    kept, first_broken = None, bool(error) and bool(db_path) and kind in ("compile", "no_sql")
     # A repair that fixes what it was told but trips another check is repaired in turn (chained), and kept
     # over the answer before it when no repair passes every check.
     base, base_error, seen, chained, greedy = sql, error, {kind}, None, True
@@ -165,7 +165,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
             first_sql, sql, problems = sql, sql2, problems2
             because = error if chained is None else f"{error}; then {chained[2]}"
             break
-        compiles = db_path is not None and _compiles(db_path, sql2)
+        compiles = db_path is not None and kind2 != "compile"  # _failure_kind has compiled it already
         if kept is None and first_broken and compiles:
             kept = sql2, problems2, why
         if repair_chain and compiles and kind2 not in seen:  # fixed what it was told; another check trips
@@ -225,13 +225,6 @@ def _failure_kind(sql: str | None, problems: list[Problem], db_path: str | None,
         return ("compile", error) if error else (found or (None, None))
     error = next((p.message for p in problems if p.severity == "error"), None)
     return ("schema", error) if error else (None, None)
-
-
-def _compiles(db_path: str, sql: str | None) -> bool:
-    try:
-        return sql is not None and prepare_error(db_path, sql) is None
-    except NicheError:
-        return False
 
 
 def sql_from_output(text: str, schema: Schema) -> tuple[str | None, list[Problem]]:
