@@ -13,7 +13,7 @@ from collections.abc import Callable
 from .group_checks import ungrouped_column
 from .join_checks import mismatched_join
 from .literal_checks import always_false_literal
-from .question_values import unused_question_value
+from .question_values import unused_question_value, unused_question_year
 from .row_checks import blank_rows, repeated_rows
 from .schema import Schema
 from .shape_checks import shape_problem
@@ -26,6 +26,7 @@ CHECKS: dict[str, Check] = {
     "shape": lambda db, question, sql, schema: shape_problem(sql, schema),
     "join": lambda db, question, sql, schema: mismatched_join(sql, schema),
     "question": unused_question_value,
+    "year": unused_question_year,
     "repeats": lambda db, question, sql, schema: repeated_rows(db, question, sql),
     "blanks": lambda db, question, sql, schema: blank_rows(db, question, sql),
 }
@@ -45,7 +46,7 @@ def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str 
     column taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data
     (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL), a
     foreign key joined to a table it does not refer to (join_checks), or a value the question names that the
-    query never uses (question_values), or repeated rows where the question asks for each value once
+    query never uses (question_values, a year among them), or repeated rows where the question asks for each value once
     (row_checks), or a NULL where it asks to leave unknown values out (row_checks); None when none finds anything."""
     found = first_finding(db_path, question, sql, schema)
     return found and found[1]

@@ -12,6 +12,10 @@ alone (no lookups).
   declared NOT NULL, and a column that a `=` between two columns in the join or WHERE conditions ties to
   another. Only SELECTs without outer joins, and only a test that is a condition of the whole WHERE (not
   one side of an OR), are looked at.
+- **EXCEPT whose first part is its second part with more conditions.** `SELECT c.email FROM customers c JOIN
+  orders o ON ... WHERE c.country = 'Italy' EXCEPT SELECT c.email FROM customers c JOIN orders o ON ...`: the
+  same columns from the same joins, filtered more, so every row of the first part is also a row of the second
+  and nothing is ever left. "Customers with no orders" takes the first part from customers alone.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ def shape_problem(sql: str, schema: Schema) -> str | None:
     tree, _ = parse(sql)
     if tree is None:
         return None
-    return aggregate_set_operation(tree) or null_test_after_inner_join(tree, schema)
+    return aggregate_set_operation(tree) or null_test_after_inner_join(tree, schema) or except_of_a_subset(tree)
 
 
 def aggregate_set_operation(tree: exp.Expression) -> str | None:
@@ -41,6 +45,35 @@ def aggregate_set_operation(tree: exp.Expression) -> str | None:
                     f"rows themselves (e.g. the ids) in a subquery and aggregate that: "
                     f"SELECT COUNT(*) FROM (SELECT ... {word} SELECT ...)")
     return None
+
+
+def except_of_a_subset(tree: exp.Expression) -> str | None:
+    """An EXCEPT whose first SELECT is its second with the same columns, tables and joins and more WHERE
+    conditions (or the same ones): its result is empty whatever the data."""
+    for op in tree.find_all(exp.Except):
+        first, second = op.this, op.expression
+        if not (isinstance(first, exp.Select) and isinstance(second, exp.Select)):
+            continue
+        if _unfiltered(first) != _unfiltered(second):
+            continue
+        if _where_terms(second) <= _where_terms(first):
+            return ("EXCEPT removes every row here: its first part is its second part with the same columns from "
+                    "the same tables and joins, only filtered more, so each of its rows is also in the second "
+                    "part and the result is always empty. For rows without a match in another table, take the "
+                    "first part from the rows' own table without joining that table (SELECT ... FROM a WHERE ... "
+                    "EXCEPT SELECT ... FROM a JOIN b ON ...), or use NOT EXISTS / NOT IN")
+    return None
+
+
+def _unfiltered(select: exp.Select) -> str:
+    bare = select.copy()
+    bare.set("where", None)
+    return bare.sql(dialect="sqlite")
+
+
+def _where_terms(select: exp.Select) -> set[str]:
+    where = select.args.get("where")
+    return {t.sql(dialect="sqlite") for t in _conjuncts(where.this)} if where is not None else set()
 
 
 def _aggregates_only(node: exp.Expression) -> bool:

@@ -237,7 +237,7 @@ def empty(run_dir, ids_out) -> None:
 @click.option("--ids-out", type=click.Path(dir_okay=False), help="Write the ids of the answers that trip a check.")
 @click.option("--timing", is_flag=True, help="Also print each check's mean time per query.")
 def checks(run_dir, spider_train, ids_out, timing) -> None:
-    """How often each answer check of the product (literal, group, shape, join, question, repeats, blanks) trips
+    """How often each answer check of the product (literal, group, shape, join, question, year, repeats, blanks) trips
     on RUN_DIR's answers (with how many of those answers were right) and on its gold queries; or on Spider
     train's gold queries."""
     from .check_counts import count_trips

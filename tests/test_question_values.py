@@ -2,7 +2,7 @@
 
 import pytest
 from nichelm.assistant import question_values
-from nichelm.assistant.question_values import named_values, unused_question_value
+from nichelm.assistant.question_values import named_values, unused_question_value, unused_question_year
 from nichelm.assistant.schema import read_schema
 
 SHOP = """
@@ -107,6 +107,49 @@ def test_an_evaluation_can_leave_a_check_out(monkeypatch):
 
     monkeypatch.setattr(answer_checks, "CHECKS", dict(answer_checks.CHECKS))
     answer_checks.disable(["question", "join"])
-    assert list(answer_checks.CHECKS) == ["literal", "group", "shape", "repeats", "blanks"]
+    assert list(answer_checks.CHECKS) == ["literal", "group", "shape", "year", "repeats", "blanks"]
     with pytest.raises(ValueError, match="no such answer check: nope"):
         answer_checks.disable(["nope"])
+
+
+DATED = """
+CREATE TABLE orders (id INTEGER PRIMARY KEY, placed_at TEXT, total REAL);
+CREATE TABLE bands (id INTEGER PRIMARY KEY, name TEXT, formed INTEGER);
+INSERT INTO orders VALUES (1, '2024-03-01', 10), (2, '2025-01-09', 20);
+INSERT INTO bands VALUES (1, 'Ash', 1999);
+"""
+
+
+def test_a_named_year_the_query_never_uses_is_reported_with_the_dated_columns(tmp_path, sqlite_file):
+    path = str(sqlite_file(tmp_path / "dated.sqlite", DATED))
+    schema = read_schema(path)
+    why = unused_question_year(path, "In 2025, how many orders had a total of at least 15?",
+                               "SELECT COUNT(*) FROM orders WHERE total >= 15", schema)
+    assert why and why.startswith("the question names the year 2025, but the query never uses it")
+    assert "strftime('%Y', orders.placed_at) = '2025'" in why
+    both = unused_question_year(path, "Orders of 2024 and of 2025?", "SELECT * FROM orders", schema)
+    assert "years 2024 and 2025" in both and "never uses them" in both
+    # written anywhere (a date literal, a LIKE pattern, a number) is used
+    for sql in ("SELECT COUNT(*) FROM orders WHERE placed_at >= '2025-01-01'",
+                "SELECT COUNT(*) FROM orders WHERE placed_at LIKE '2025%'",
+                "SELECT COUNT(*) FROM orders WHERE strftime('%Y', placed_at) = '2025'"):
+        assert unused_question_year(path, "How many orders in 2025?", sql, schema) is None
+    # not a year: money, a decade, part of a word or a code
+    for question in ("Orders above $2000?", "Bands of the 1990s?", "Orders of client X2025?"):
+        assert unused_question_year(path, question, "SELECT * FROM orders", schema) is None, question
+    # the year as the data writes it in a column named for it
+    assert "bands.formed" not in why and unused_question_year(
+        path, "Bands formed in 1999?", "SELECT name FROM bands WHERE formed = 1999", schema) is None
+
+
+def test_a_named_year_on_a_schema_without_dates_is_left_alone(shop):
+    path, schema = shop
+    assert unused_question_year(path, "Customers who joined in 2020?", "SELECT name FROM customers", schema) is None
+
+
+def test_the_year_check_runs_with_the_others_as_the_repair_turn_gets_it(tmp_path, sqlite_file):
+    from nichelm.assistant.answer_checks import first_finding
+
+    path = str(sqlite_file(tmp_path / "dated.sqlite", DATED))
+    found = first_finding(path, "How many orders were placed in 2024?", "SELECT COUNT(*) FROM orders", read_schema(path))
+    assert found and found[0] == "year" and "2024" in found[1]

@@ -1,10 +1,12 @@
-"""Query shapes that give a wrong answer whatever the data: a set operation on two aggregates, and IS NULL on a
-column the inner joins keep non-NULL; on a real schema."""
+"""Query shapes that give a wrong answer whatever the data: a set operation on two aggregates, IS NULL on a
+column the inner joins keep non-NULL, and an EXCEPT whose first part is its second filtered more; on a real
+schema."""
 
 import pytest
 from nichelm.assistant.schema import read_schema
 from nichelm.assistant.service import _failure
 from nichelm.assistant.shape_checks import shape_problem
+from nichelm.assistant.sqlite_io import execute_readonly
 
 
 @pytest.fixture
@@ -42,7 +44,30 @@ def test_a_null_test_the_inner_join_makes_always_false(shop):
     assert "NOT NULL" in shape_problem("SELECT id FROM customers WHERE email IS NULL", schema)
 
 
+def test_an_except_whose_first_part_is_its_second_filtered_more(shop):
+    schema = read_schema(shop)
+    joined = "SELECT customers.email FROM customers JOIN orders ON customers.id = orders.customer_id"
+    for sql in (f"{joined} WHERE customers.country = 'Spain' EXCEPT {joined}",
+                f"{joined} WHERE customers.country = 'Spain' AND orders.note IS NULL EXCEPT {joined} "
+                "WHERE orders.note IS NULL",
+                f"{joined} EXCEPT {joined}"):
+        problem = shape_problem(sql, schema)
+        assert problem and problem.startswith("EXCEPT removes every row here"), sql
+        assert "NOT EXISTS" in problem
+        # the database agrees: whatever the rows, nothing is left
+        assert execute_readonly(shop, sql).rows == []
+    # as the repair turn gets it
+    assert "always empty" in _failure(f"{joined} EXCEPT {joined}", [], shop, schema)
+
+
 @pytest.mark.parametrize("sql", [
+    # customers without orders, written right: the first part from customers alone
+    ("SELECT email FROM customers WHERE country = 'Spain' EXCEPT "
+     "SELECT customers.email FROM customers JOIN orders ON customers.id = orders.customer_id"),
+    # the second part filtered more than the first, or on another condition: rows can be left
+    ("SELECT customers.email FROM customers JOIN orders ON customers.id = orders.customer_id EXCEPT "
+     "SELECT customers.email FROM customers JOIN orders ON customers.id = orders.customer_id WHERE orders.note IS NULL"),
+    ("SELECT email FROM customers WHERE country = 'Spain' EXCEPT SELECT email FROM customers WHERE country IS NULL"),
     # the anti-join written right, and its other forms
     "SELECT customers.email FROM customers LEFT JOIN orders ON orders.customer_id = customers.id WHERE orders.id IS NULL",
     "SELECT email FROM customers WHERE id NOT IN (SELECT customer_id FROM orders)",
