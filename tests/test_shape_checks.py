@@ -48,8 +48,8 @@ def test_an_except_whose_first_part_is_its_second_filtered_more(shop):
     schema = read_schema(shop)
     joined = "SELECT customers.email FROM customers JOIN orders ON customers.id = orders.customer_id"
     for sql in (f"{joined} WHERE customers.country = 'Spain' EXCEPT {joined}",
-                f"{joined} WHERE customers.country = 'Spain' AND orders.note IS NULL EXCEPT {joined} "
-                "WHERE orders.note IS NULL",
+                (f"{joined} WHERE customers.country = 'Spain' AND orders.note IS NULL EXCEPT {joined} "
+                 "WHERE orders.note IS NULL"),
                 f"{joined} EXCEPT {joined}"):
         problem = shape_problem(sql, schema)
         assert problem and problem.startswith("EXCEPT removes every row here"), sql

@@ -36,7 +36,7 @@ def _build_data(a) -> int:
                        val_fraction=a.val_fraction, example_values=a.example_values, augment=a.augment,
                        augment_with=_names(a.augment_with), sql_style=a.sql_style, enum_values=a.enum_values,
                        hierarchies=a.hierarchies,
-                       hierarchy_dir=a.hierarchy_dir)
+                       hierarchy_dir=a.hierarchy_dir, ledgers=a.ledgers)
     tok = None
     if a.tokenizer:
         tok = load_tokenizer(resolve_base(a.tokenizer, a.gguf_file))
@@ -164,6 +164,10 @@ def parser() -> argparse.ArgumentParser:
                         "entity, on databases of our own (training/hierarchy_data.py); 0 = none")
     b.add_argument("--hierarchy-dir", default=None, metavar="DIR",
                    help="keep the hierarchy databases in DIR (default: a temporary directory)")
+    b.add_argument("--ledgers", type=int, default=0, metavar="N",
+                   help="add N generated pairs about which money column a question means (a line's rate charged, "
+                        "a stored billed total, a list rate times units on hand), on billed-work databases of our "
+                        "own (training/ledger_data.py); 0 = none")
     _enum_arg(b)
     _style_arg(b)
     b.set_defaults(func=_build_data)

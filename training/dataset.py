@@ -47,14 +47,15 @@ class DataOptions:
     enum_values: int = ENUM_VALUES  # category value lists in the schema text (prompt v2); 0 = prompt v1
     hierarchies: int = 0  # generated parent/child pairs to add (training/hierarchy_data.py); 0 = none
     hierarchy_dir: str | None = None  # where their databases are written (default: a temporary directory)
+    ledgers: int = 0  # generated pairs about money columns to add (training/ledger_data.py); 0 = none
 
     def __post_init__(self):
         if self.max_seq_len < 64:
             raise ValueError(f"max_seq_len {self.max_seq_len} is too small (at least 64)")
         if not 0.0 <= self.val_fraction < 0.5:
             raise ValueError(f"val_fraction must be in [0, 0.5), got {self.val_fraction}")
-        if self.example_values < 0 or self.enum_values < 0 or self.hierarchies < 0:
-            raise ValueError("example_values, enum_values and hierarchies must be >= 0")
+        if min(self.example_values, self.enum_values, self.hierarchies, self.ledgers) < 0:
+            raise ValueError("example_values, enum_values, hierarchies and ledgers must be >= 0")
         if self.augment_with and not self.augment:
             raise ValueError("augment_with names opt-in augmentation templates: it needs augment > 0")
         if self.sql_style not in STYLES:
@@ -69,6 +70,7 @@ class BuildReport:
     too_long: int = 0
     augmented: int = 0  # generated pairs added (before the length filter)
     hierarchies: int = 0  # generated hierarchy pairs added (before the length filter), all in train
+    ledgers: int = 0  # generated money-column pairs added (before the length filter), all in train
     sql_style: dict = field(default_factory=dict)  # restyle outcomes (training/sql_style.py) -> count
     train: int = 0
     val: int = 0
@@ -155,7 +157,12 @@ def build(opts: DataOptions, tokenizer=None) -> tuple[list[dict], list[dict], Bu
         from .hierarchy_data import hierarchy_records
         hier = hierarchy_records(opts)
     report.hierarchies = len(hier)
-    for rec in [make_record(e, opts) for e in unique] + aug + hier:
+    ledg = []
+    if opts.ledgers > 0:  # hook for training/ledger_data.py: its own databases, same prompt
+        from .ledger_data import ledger_records
+        ledg = ledger_records(opts)
+    report.ledgers = len(ledg)
+    for rec in [make_record(e, opts) for e in unique] + aug + hier + ledg:
         if tokenizer is not None:
             n = len(encode(tokenizer, rec["messages"]).input_ids)
             if n > opts.max_seq_len:
@@ -165,8 +172,8 @@ def build(opts: DataOptions, tokenizer=None) -> tuple[list[dict], list[dict], Bu
         records.append(rec)
 
     # Hold out whole databases, chosen with the fixed seed.
-    # The generated hierarchy databases are never held out: the Spider split stays what it is without them.
-    dbs = sorted({r["db_id"] for r in records if r.get("source") != "hierarchy"})
+    # The generated hierarchy and ledger databases are never held out: the Spider split stays what it is without them.
+    dbs = sorted({r["db_id"] for r in records if r.get("source") not in ("hierarchy", "ledger")})
     rng = random.Random(opts.seed)
     n_val = round(len(dbs) * opts.val_fraction) if opts.val_fraction > 0 else 0
     if opts.val_fraction > 0:

@@ -161,9 +161,10 @@ def generate(directory: str | Path, seed: int, target: int) -> tuple[list[dict],
     return pairs, hs, report
 
 
-def to_records(pairs: list[dict], hierarchies: list[Hierarchy], opts) -> list[dict]:
+def to_records(pairs: list[dict], hierarchies: list, opts, source: str = "hierarchy") -> list[dict]:
     """Pairs -> training records with *opts*' (a DataOptions) schema settings, as dataset.make_record
-    writes them for Spider, plus "source": "hierarchy" and "template"."""
+    writes them for Spider, plus "source" and "template". *hierarchies*: the generated databases (anything
+    with a db_id and a path: a Hierarchy, or a Ledger of training/ledger_data.py)."""
     from .dataset import schema_messages
 
     paths = {h.db_id: h.path for h in hierarchies}
@@ -184,7 +185,7 @@ def to_records(pairs: list[dict], hierarchies: list[Hierarchy], opts) -> list[di
                 "query": p["query"],
                 "sql_style": style,
                 "prompt_version": prompt_version(opts.enum_values),
-                "source": "hierarchy",
+                "source": source,
                 "template": p["template"],
             })
     finally:

@@ -5,8 +5,8 @@ This separates a prompt change from a data change: `nichelm-train rerender v2.js
 --enum-values 10` gives data v2 with prompt v2's category value lists and nothing else different. Each
 message comes from `dataset.prompt_messages`, as in build-data, so a question gets the tables it would get
 at inference time. With the settings a file was built with, every record comes back unchanged.
-Records generated over our own hierarchy databases (training/hierarchy_data.py) need the directory that
-`build-data --hierarchy-dir` wrote them to.
+Records generated over our own databases (training/hierarchy_data.py, training/ledger_data.py) need the
+directory that `build-data --hierarchy-dir` wrote them to.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class RerenderReport:
 
 
 class HierarchyDirMissing(ValueError):
-    """A generated hierarchy record, and no directory (or no file there) to read its database from."""
+    """A record generated over our own databases, and no directory (or no file there) to read its database from."""
 
     code = "hierarchy_dir_missing"
 
@@ -45,10 +45,10 @@ def rerender_record(rec: dict, opts: DataOptions, hierarchy_dir: str | None = No
         raise ValueError(f"expected system/user/assistant messages, got {roles} ({rec.get('db_id')})")
     out = dict(rec)
     question, answer = rec["messages"][1]["content"], rec["messages"][2]["content"]
-    if rec.get("source") == "hierarchy":
+    if rec.get("source") in ("hierarchy", "ledger"):
         path = Path(hierarchy_dir or "") / f"{rec['db_id']}.sqlite"
         if not hierarchy_dir or not path.is_file():
-            raise HierarchyDirMissing(f"{rec['db_id']} is a generated hierarchy database: pass --hierarchy-dir, the "
+            raise HierarchyDirMissing(f"{rec['db_id']} is a generated database: pass --hierarchy-dir, the "
                                       f"directory build-data wrote it to (no {path.name} in {hierarchy_dir!r})")
         schema = read_schema(path, examples=opts.example_values, enum_values=opts.enum_values)
         out["messages"] = schema_messages(schema, question, answer, opts)

@@ -1,0 +1,106 @@
+"""Training pairs about which money column a question means, on billed-work databases of our own
+(training/ledger_domains.py: a workshop, a caterer, a tool-hire yard; never a shop, whose schema is held out for
+evaluation), with the templates of training/ledger_templates.py.
+
+Like the hierarchy pairs (training/hierarchy_data.py), every candidate is run read-only and kept only when it
+runs and returns a sensible result (augment.accept), the system message is the product's prompt for the
+database file, and the records say "source": "ledger", "template" and a db_id naming the synthetic database.
+Opt-in: `nichelm-train build-data ... --ledgers N` adds N pairs to the training split (never to validation).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sqlite3
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from nichelm.assistant.sqlite_io import connect_readonly
+
+from .augment import AugmentReport, accept
+from .hierarchy_data import _interleave, to_records
+from .ledger_domains import DOMAINS, Ledger, build
+from .ledger_templates import TEMPLATES
+
+ROUNDS = 8  # calls of each template per database: each draws other groups, years, months and phrasings
+PER_DB_TEMPLATE = 5  # at most this many pairs of one template from one database
+PAIRS_PER_DB = 28  # what one database is expected to give: sets how many databases a target needs
+
+
+def build_databases(directory: str | Path, seed: int, count: int) -> list[Ledger]:
+    """Write *count* databases into *directory*, the domains in turn: ledger_workshop_1, ledger_catering_1, ..."""
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(count):
+        words = DOMAINS[i % len(DOMAINS)]
+        db_id = f"ledger_{words.domain}_{i // len(DOMAINS) + 1}"
+        path = d / f"{db_id}.sqlite"
+        path.unlink(missing_ok=True)
+        con = sqlite3.connect(path)
+        try:
+            ledger = build(con, words, random.Random(f"{seed}:{db_id}"), db_id)
+            con.commit()
+        finally:
+            con.close()
+        ledger.path = str(path)
+        out.append(ledger)
+    return out
+
+
+def pairs_for_database(g: Ledger, seed: int, report: AugmentReport) -> dict[str, list[dict]]:
+    """Validated pairs of one database by template, each question once and each SQL at most twice."""
+    con = connect_readonly(g.path)
+    seen_q: set[str] = set()
+    per_sql: Counter = Counter()
+    out: dict[str, list[dict]] = {}
+    try:
+        for fn in TEMPLATES:
+            kept: list[dict] = []
+            for r in range(ROUNDS):
+                for c in fn(g, con, random.Random(f"{seed}:{g.db_id}:{fn.__name__}:{r}")):
+                    key_sql, key_q = " ".join(c.sql.split()).lower(), c.question.lower()
+                    if len(kept) >= PER_DB_TEMPLATE or key_q in seen_q or per_sql[key_sql] >= 2:
+                        continue
+                    pair = accept(con, c, g.db_id, report)
+                    if pair is None:
+                        continue
+                    seen_q.add(key_q)
+                    per_sql[key_sql] += 1
+                    kept.append(pair)
+            if kept:
+                out[fn.__name__] = kept
+    finally:
+        con.close()
+    return out
+
+
+def generate(directory: str | Path, seed: int, target: int) -> tuple[list[dict], list[Ledger], AugmentReport]:
+    """(pairs, the databases built in *directory*, report): deterministic for (seed, target), at most *target*
+    pairs, the templates in turn and within a template the databases in turn."""
+    report = AugmentReport()
+    count = max(1, math.ceil(target / (PAIRS_PER_DB * len(DOMAINS)))) * len(DOMAINS)
+    ledgers = build_databases(directory, seed, count)
+    report.databases = len(ledgers)
+    per_db = [pairs_for_database(g, seed, report) for g in ledgers]
+    by_template = [_interleave([db.get(fn.__name__, []) for db in per_db]) for fn in TEMPLATES]
+    pairs = _interleave(by_template)[:target]
+    random.Random(seed + 2).shuffle(pairs)
+    report.kept = len(pairs)
+    report.per_template = dict(sorted(Counter(p["template"] for p in pairs).items()))
+    report.per_db = dict(sorted(Counter(p["db_id"] for p in pairs).items()))
+    return pairs, ledgers, report
+
+
+def ledger_records(opts) -> list[dict]:
+    """The build-data hook: DataOptions.ledgers pairs as training records. The databases go to opts.hierarchy_dir
+    when set (beside the hierarchy databases, where `rerender --hierarchy-dir` finds both), else to a temporary
+    directory."""
+    if opts.hierarchy_dir:
+        pairs, ledgers, _ = generate(opts.hierarchy_dir, opts.seed, opts.ledgers)
+        return to_records(pairs, ledgers, opts, source="ledger")
+    with tempfile.TemporaryDirectory(prefix="nichelm-ledger-") as d:
+        pairs, ledgers, _ = generate(d, opts.seed, opts.ledgers)
+        return to_records(pairs, ledgers, opts, source="ledger")
