@@ -38,9 +38,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlglot import exp
+
 from .errors import NicheError
 from .literal_checks import holds_text
 from .schema import Schema
+from .sqlcheck import parse
 from .sqlite_io import connect_readonly
 
 MAX_DISTINCT = 200  # a column with more distinct values names things one by one (people, products)
@@ -90,27 +93,42 @@ def unused_question_value(db_path: str, question: str, sql: str, schema: Schema)
 
 def unused_question_year(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
     """Why *sql* looks like it ignores a year *question* names; None when it writes every one, when the question
-    names none, or when no column of the schema holds dates or years."""
+    names none, or when no column of the schema holds dates or years.
+
+    The example it gives is a dated column of a table the query reads, else of a table one foreign key away
+    from one it reads (order_items -> orders.order_date), else the first of the schema."""
     if not question or not sql:
         return None
     missing = list(dict.fromkeys(y for y in YEAR.findall(question) if y not in sql))
-    dated = dated_columns(schema)
+    dated = dated_columns(schema, _tables_read(sql))
     if not missing or not dated:
         return None
     years = " and ".join(missing)
     one = len(missing) == 1
-    example = dated[0]
     return (f"the question names the year{'' if one else 's'} {years}, but the query never uses "
             f"{'it' if one else 'them'}: add the condition on the date or year column the question means "
-            f"(for instance strftime('%Y', {example}) = '{missing[0]}'; columns of this kind: "
-            f"{', '.join(dated[:MAX_REPORTED])}) in every part of the query the year applies to")
+            f"(for instance strftime('%Y', {dated[0]}) = '{missing[0]}'; columns of this kind: "
+            f"{', '.join(dated[:MAX_REPORTED])}), joining its table if the query does not have it yet, in every "
+            f"part of the query the year applies to")
 
 
-def dated_columns(schema: Schema) -> list[str]:
+def dated_columns(schema: Schema, near: set[str] = frozenset()) -> list[str]:
     """`table.column` of every column declared as a date or time, or named like one (order_date, created_at,
-    year)."""
-    return [f"{t.name}.{c.name}" for t in schema.tables for c in t.columns
-            if any(w in c.type.upper() for w in ("DATE", "TIME")) or DATED_NAME.search(c.name)]
+    year): those of the tables in *near* first, then of the tables a foreign key links to one of them, then the
+    rest, each in schema order."""
+    near = {t.lower() for t in near}
+    linked = {fk.ref_table.lower() for t in schema.tables if t.name.lower() in near for fk in t.foreign_keys}
+    linked |= {t.name.lower() for t in schema.tables
+               if any(fk.ref_table.lower() in near for fk in t.foreign_keys)}
+    found = [(0 if t.name.lower() in near else 1 if t.name.lower() in linked else 2, f"{t.name}.{c.name}")
+             for t in schema.tables for c in t.columns
+             if any(w in c.type.upper() for w in ("DATE", "TIME")) or DATED_NAME.search(c.name)]
+    return [name for _, name in sorted(found, key=lambda f: f[0])]
+
+
+def _tables_read(sql: str) -> set[str]:
+    tree, _ = parse(sql)
+    return {t.name for t in tree.find_all(exp.Table)} if tree is not None else set()
 
 
 def named_values(db_path: str, question: str, schema: Schema) -> list[NamedValue]:

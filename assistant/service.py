@@ -122,8 +122,10 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     order. When the first answer does not compile and no repair passes every check, the first repair that
     compiles is kept, with the check's finding as a warning (kind "check"); a first answer that compiles and
     that no repair improves on stays, with the same warning. With *repair_chain*, a repair that fixes what
-    it was told but trips another check is itself repaired (greedy first), with that finding; when no later
-    repair passes every check, it is kept over the answer before it, with its finding as the warning.
+    it was told but trips another check is itself repaired (greedy first), with that finding, and so is one
+    that SQLite rejects (a date column added without joining its table), with SQLite's error; when no later
+    repair passes every check, the latest that compiles is kept over the answer before it, with its finding as
+    the warning.
 
     With *retry_empty* = n and a database, n sampled answers are drawn when the answer has no usable
     result: it is empty (no rows, or only NULLs, run read-only), or repair found nothing that compiles and
@@ -145,7 +147,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     kept, first_broken = None, bool(error) and bool(db_path) and kind in ("compile", "no_sql")
     # A repair that fixes what it was told but trips another check is repaired in turn (chained), and kept
     # over the answer before it when no repair passes every check.
-    base, base_error, seen, chained, greedy = sql, error, {kind}, None, True
+    base, base_error, seen, chained, greedy, trail = sql, error, {kind}, None, True, []
     for attempt in range(REPAIR_ATTEMPTS if error else 0):
         # The greedy retry first (and first after each chained step); if the model repeats itself, sampled
         # ones (a fine-tuned model tends to write the same query again).
@@ -163,14 +165,19 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         kind2, why = _failure_kind(sql2, problems2, db_path, schema, question)
         if why is None:
             first_sql, sql, problems = sql, sql2, problems2
-            because = error if chained is None else f"{error}; then {chained[2]}"
+            because = "; then ".join([error, *trail])
             break
         compiles = db_path is not None and kind2 != "compile"  # _failure_kind has compiled it already
         if kept is None and first_broken and compiles:
             kept = sql2, problems2, why
-        if repair_chain and compiles and kind2 not in seen:  # fixed what it was told; another check trips
+        if repair_chain and db_path and kind2 not in seen and (compiles or kind2 == "compile"):
+            # fixed what it was told; another check trips, or SQLite rejects how it was fixed (a date column
+            # added without joining its table): that is repaired in turn, but only one that compiles is kept
             seen.add(kind2)
-            base, base_error, chained, greedy = sql2, why, (sql2, problems2, why), True
+            base, base_error, greedy = sql2, why, True
+            trail.append(why)
+            if compiles:
+                chained = sql2, problems2, why
     failed = error is not None and first_sql is None  # no repair compiled and passed the checks
     pick = chained or kept  # the latest repair that fixed a finding, else the first that compiles
     if failed and pick is not None:

@@ -347,3 +347,38 @@ def test_a_repair_that_trips_another_check_is_repaired_in_turn(engine, tmp_path,
     monkeypatch.setattr(engine, "complete", scripted(first, repeats, repeats, repeats))
     plain = answer_question(engine, schema, q, db_path=str(db), repair=True, repair_chain=False)
     assert (plain.sql, plain.repaired) == (first, False)
+
+
+def test_a_repair_that_sqlite_rejects_is_repaired_in_turn_with_its_error(engine, tmp_path, monkeypatch):
+    """Scripted outputs, real prompts, database and checks: the first answer ignores the value the question
+    names; its repair adds the test on a column that does not exist; the repair of that, told SQLite's error and
+    where the value is, is kept. A repair that never compiles is never kept."""
+    db = make_db(tmp_path / "zoo.sqlite", PETS + "INSERT INTO pets VALUES (1,'Rex','dog',3),(2,'Tom','cat',5),"
+                 "(3,'Ace','dog',4);")
+    schema = SchemaCache().get(str(db))
+    from nichelm.assistant.engine import Generation
+
+    first, broken, fixed = ("SELECT name FROM pets", "SELECT name FROM pets WHERE kind = 'dog'",
+                            "SELECT name FROM pets WHERE species = 'dog'")
+    prompts = []
+
+    def scripted(*texts):
+        outputs = iter(texts)
+
+        def complete(prompt, **kw):
+            prompts.append((prompt, kw))
+            return Generation(next(outputs), 10, 5, 0.01)
+        return complete
+
+    q = "What are the names of the pets that are a dog?"
+    monkeypatch.setattr(engine, "complete", scripted(first, broken, fixed))
+    ans = answer_question(engine, schema, q, db_path=str(db), repair=True)
+    assert (ans.sql, ans.first_sql, ans.repaired) == (fixed, first, True)
+    assert "'dog'" in ans.replaced_because and "no such column: kind" in ans.replaced_because
+    assert broken in prompts[2][0] and "no such column: kind" in prompts[2][0]  # the chained turn
+    assert "temperature" not in prompts[2][1]
+    # the broken repair is never what comes back: no repair after it compiles, so the first answer stays
+    monkeypatch.setattr(engine, "complete", scripted(first, broken, broken, broken))
+    kept = answer_question(engine, schema, q, db_path=str(db), repair=True)
+    assert (kept.sql, kept.repaired) == (first, False)
+    assert any("'dog'" in p.message for p in kept.problems if p.kind == "check")

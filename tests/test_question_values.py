@@ -113,7 +113,9 @@ def test_an_evaluation_can_leave_a_check_out(monkeypatch):
 
 
 DATED = """
+CREATE TABLE members (id INTEGER PRIMARY KEY, joined_on TEXT);
 CREATE TABLE orders (id INTEGER PRIMARY KEY, placed_at TEXT, total REAL);
+CREATE TABLE lines (id INTEGER PRIMARY KEY, order_id INTEGER REFERENCES orders(id), qty INTEGER);
 CREATE TABLE bands (id INTEGER PRIMARY KEY, name TEXT, formed INTEGER);
 INSERT INTO orders VALUES (1, '2024-03-01', 10), (2, '2025-01-09', 20);
 INSERT INTO bands VALUES (1, 'Ash', 1999);
@@ -126,7 +128,13 @@ def test_a_named_year_the_query_never_uses_is_reported_with_the_dated_columns(tm
     why = unused_question_year(path, "In 2025, how many orders had a total of at least 15?",
                                "SELECT COUNT(*) FROM orders WHERE total >= 15", schema)
     assert why and why.startswith("the question names the year 2025, but the query never uses it")
-    assert "strftime('%Y', orders.placed_at) = '2025'" in why
+    assert "strftime('%Y', orders.placed_at) = '2025'" in why  # the table the query reads
+    # a query on a table without dates: the example is the date one foreign key away, not the schema's first
+    lines = unused_question_year(path, "In 2025, how many orders had 2 or more lines?",
+                                 "SELECT COUNT(*) FROM (SELECT order_id FROM lines GROUP BY order_id HAVING COUNT(*) >= 2)",
+                                 schema)
+    assert "strftime('%Y', orders.placed_at) = '2025'" in lines and "joining its table" in lines
+    assert "members.joined_on" in lines  # still listed, after it
     both = unused_question_year(path, "Orders of 2024 and of 2025?", "SELECT * FROM orders", schema)
     assert "years 2024 and 2025" in both and "never uses them" in both
     # written anywhere (a date literal, a LIKE pattern, a number) is used
