@@ -308,29 +308,31 @@ def test_the_thread_count_is_decided_again_between_tokens(tiny_model_path, db):
         eng.close()
 
 
+def scripted(prompts: list, *texts):
+    """An engine.complete that answers *texts* in turn, recording each real prompt and its options in *prompts*."""
+    from nichelm.assistant.engine import Generation
+
+    outputs = iter(texts)
+
+    def complete(prompt, **kw):
+        prompts.append((prompt, kw))
+        return Generation(next(outputs), 10, 5, 0.01)
+    return complete
+
+
 def test_a_repair_that_trips_another_check_is_repaired_in_turn(engine, tmp_path, monkeypatch):
     """Scripted outputs, real prompts, database and checks: the first answer tests a value in the wrong letter
     case; its repair fixes that but repeats rows the question asks for once; the repair of that repair is kept."""
     db = make_db(tmp_path / "zoo.sqlite", PETS + "INSERT INTO pets VALUES (1,'Rex','dog',3),(2,'Tom','cat',5),"
                  "(3,'Ace','dog',4);")
     schema = SchemaCache().get(str(db))
-    from nichelm.assistant.engine import Generation
-
     first = "SELECT species FROM pets WHERE age > 2 AND species = 'Dog'"
     repeats = "SELECT species FROM pets WHERE age > 2 AND species = 'dog'"
     fixed = "SELECT DISTINCT species FROM pets WHERE age > 2 AND species = 'dog'"
     prompts = []
 
-    def scripted(*texts):
-        outputs = iter(texts)
-
-        def complete(prompt, **kw):
-            prompts.append((prompt, kw))
-            return Generation(next(outputs), 10, 5, 0.01)
-        return complete
-
     q = "Which species of pets older than 2 are dogs? Each species once."
-    monkeypatch.setattr(engine, "complete", scripted(first, repeats, fixed))
+    monkeypatch.setattr(engine, "complete", scripted(prompts, first, repeats, fixed))
     ans = answer_question(engine, schema, q, db_path=str(db), repair=True)
     assert (ans.sql, ans.first_sql, ans.repaired) == (fixed, first, True)
     assert "'Dog'" in ans.replaced_because and "each value once" in ans.replaced_because
@@ -338,13 +340,13 @@ def test_a_repair_that_trips_another_check_is_repaired_in_turn(engine, tmp_path,
     assert "temperature" not in prompts[2][1]  # greedy first after each chained step
     # no repair of the repair passes: the repair that fixed the first finding is kept, with a warning
     prompts.clear()
-    monkeypatch.setattr(engine, "complete", scripted(first, repeats, repeats, repeats))
+    monkeypatch.setattr(engine, "complete", scripted(prompts, first, repeats, repeats, repeats))
     kept = answer_question(engine, schema, q, db_path=str(db), repair=True)
     assert (kept.sql, kept.first_sql, kept.repaired) == (repeats, first, True)
     assert "its repair fixed that" in kept.replaced_because
     assert ["each value once" in p.message for p in kept.problems if p.kind == "check"] == [True]
     # without the chain (nichelm-eval --no-repair-chain), every repair starts from the first answer, which stays
-    monkeypatch.setattr(engine, "complete", scripted(first, repeats, repeats, repeats))
+    monkeypatch.setattr(engine, "complete", scripted(prompts, first, repeats, repeats, repeats))
     plain = answer_question(engine, schema, q, db_path=str(db), repair=True, repair_chain=False)
     assert (plain.sql, plain.repaired) == (first, False)
 
@@ -356,29 +358,19 @@ def test_a_repair_that_sqlite_rejects_is_repaired_in_turn_with_its_error(engine,
     db = make_db(tmp_path / "zoo.sqlite", PETS + "INSERT INTO pets VALUES (1,'Rex','dog',3),(2,'Tom','cat',5),"
                  "(3,'Ace','dog',4);")
     schema = SchemaCache().get(str(db))
-    from nichelm.assistant.engine import Generation
-
     first, broken, fixed = ("SELECT name FROM pets", "SELECT name FROM pets WHERE kind = 'dog'",
                             "SELECT name FROM pets WHERE species = 'dog'")
     prompts = []
 
-    def scripted(*texts):
-        outputs = iter(texts)
-
-        def complete(prompt, **kw):
-            prompts.append((prompt, kw))
-            return Generation(next(outputs), 10, 5, 0.01)
-        return complete
-
     q = "What are the names of the pets that are a dog?"
-    monkeypatch.setattr(engine, "complete", scripted(first, broken, fixed))
+    monkeypatch.setattr(engine, "complete", scripted(prompts, first, broken, fixed))
     ans = answer_question(engine, schema, q, db_path=str(db), repair=True)
     assert (ans.sql, ans.first_sql, ans.repaired) == (fixed, first, True)
     assert "'dog'" in ans.replaced_because and "no such column: kind" in ans.replaced_because
     assert broken in prompts[2][0] and "no such column: kind" in prompts[2][0]  # the chained turn
     assert "temperature" not in prompts[2][1]
     # the broken repair is never what comes back: no repair after it compiles, so the first answer stays
-    monkeypatch.setattr(engine, "complete", scripted(first, broken, broken, broken))
+    monkeypatch.setattr(engine, "complete", scripted(prompts, first, broken, broken, broken))
     kept = answer_question(engine, schema, q, db_path=str(db), repair=True)
     assert (kept.sql, kept.repaired) == (first, False)
     assert any("'dog'" in p.message for p in kept.problems if p.kind == "check")

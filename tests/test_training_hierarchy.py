@@ -11,9 +11,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from nichelm.assistant.context import DEFAULT_SCHEMA_BUDGET, schema_text_for
-from nichelm.assistant.prompt import build_messages, normalise_answer
-from nichelm.assistant.service import SchemaCache
+from generated_pairs import (
+    ECOMMERCE_SET,
+    assert_no_ecommerce_vocabulary,
+    assert_no_evaluation_question,
+    assert_the_products_prompt,
+)
 from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import hierarchy_data as H
 from nichelm.training import spider_data
@@ -21,11 +24,6 @@ from nichelm.training.cli import parser
 from nichelm.training.dataset import DataOptions, build
 
 SEED, TARGET = 5, 200
-# The held-out evaluation is an e-commerce shop: none of its vocabulary may appear in these databases.
-ECOMMERCE_WORDS = re.compile(r"(?<![a-z])(products?|orders?|customers?|order_items|reviews?|shops?|stores?|"
-                             r"prices?|sales?|purchases?|carts?|invoices?|payments?|categor(y|ies)|brands?)(?![a-z])",
-                             re.IGNORECASE)
-ECOMMERCE_SET = Path(__file__).resolve().parents[1] / "eval" / "data" / "ecommerce_500.jsonl"
 OPTS = DataOptions(example_values=3)
 
 try:
@@ -112,45 +110,19 @@ def test_totals_mean_what_the_question_says(generated):
 
 def test_no_ecommerce_vocabulary(generated):
     pairs, hs, _, _ = generated
-    for p in pairs:
-        assert not ECOMMERCE_WORDS.search(p["question"]), p["question"]
-    for h in hs:
-        con = sqlite3.connect(h.path)
-        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-            cols = con.execute(f"PRAGMA table_info({table})").fetchall()
-            for name in [table] + [c[1] for c in cols]:
-                assert not ECOMMERCE_WORDS.search(name.replace("_", " ")), (h.db_id, name)
-            for c in cols:
-                for (v,) in con.execute(f"SELECT DISTINCT {c[1]} FROM {table} WHERE typeof({c[1]}) = 'text'"):
-                    assert not ECOMMERCE_WORDS.search(v), (h.db_id, table, v)
-        con.close()
+    assert_no_ecommerce_vocabulary(pairs, [h.path for h in hs])
 
 
 def test_records_use_the_products_prompt(generated):
-    """The system and user messages are what the service builds for the same file and question (its schema
-    cache and schema_text_for); the answer is the pair's SQL as the prompt format writes it."""
     pairs, hs, _, records = generated
-    paths = {h.db_id: h.path for h in hs}
-    cache = SchemaCache(examples=OPTS.example_values, enum_values=OPTS.enum_values)
-    for p, rec in zip(pairs, records):
-        schema = cache.get(paths[p["db_id"]])
-        text = schema_text_for(schema, p["question"], DEFAULT_SCHEMA_BUDGET, with_examples=bool(schema.examples))
-        assert rec["messages"][:2] == build_messages(text, p["question"])
-        assert rec["messages"][2] == {"role": "assistant", "content": normalise_answer(p["query"])}
-        assert (rec["db_id"], rec["question"], rec["query"], rec["template"]) == (
-            p["db_id"], p["question"], p["query"], p["template"])
-        assert rec["source"] == "hierarchy" and rec["sql_style"] == "same"
+    assert_the_products_prompt(pairs, records, {h.db_id: h.path for h in hs}, OPTS, "hierarchy")
     assert all("-- e.g." in r["messages"][0]["content"] for r in records)  # example values, as the main set
     assert H.to_records(pairs[:3], hs, DataOptions(example_values=0))[0]["messages"][0] != records[0]["messages"][0]
 
 
 @pytest.mark.skipif(not ECOMMERCE_SET.is_file(), reason="e-commerce evaluation set not present")
 def test_no_pair_is_an_ecommerce_eval_question(generated):
-    """Guard only: the evaluation questions are read to check for overlap, never to generate anything."""
-    norm = lambda s: " ".join(s.lower().split()).rstrip("?.")
-    with ECOMMERCE_SET.open(encoding="utf-8") as f:
-        held_out = {norm(json.loads(line)["question"]) for line in f if line.strip()}
-    assert held_out and not {norm(p["question"]) for p in generated[0]} & held_out
+    assert_no_evaluation_question(generated[0])
 
 
 def test_build_data_option():

@@ -12,16 +12,19 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from nichelm.assistant.context import DEFAULT_SCHEMA_BUDGET, schema_text_for
-from nichelm.assistant.prompt import build_messages, normalise_answer
-from nichelm.assistant.service import SchemaCache
+from generated_pairs import (
+    ECOMMERCE_SET,
+    assert_no_ecommerce_vocabulary,
+    assert_no_evaluation_question,
+    assert_the_products_prompt,
+)
 from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import ledger_data as L
 from nichelm.training import spider_data
 from nichelm.training.cli import parser
 from nichelm.training.dataset import DataOptions, build
 from nichelm.training.rerender import rerender
-from test_training_hierarchy import ECOMMERCE_SET, ECOMMERCE_WORDS, HAVE_SPIDER
+from test_training_hierarchy import HAVE_SPIDER
 
 SEED, TARGET = 11, 150
 OPTS = DataOptions(example_values=3)
@@ -64,39 +67,17 @@ def test_every_pair_runs_and_every_template_and_domain_contributes(generated):
 
 def test_no_ecommerce_vocabulary(generated):
     pairs, ledgers, _, _ = generated
-    for p in pairs:
-        assert not ECOMMERCE_WORDS.search(p["question"]), p["question"]
-    for g in ledgers:
-        con = sqlite3.connect(g.path)
-        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
-            cols = con.execute(f"PRAGMA table_info({table})").fetchall()
-            for name in [table] + [c[1] for c in cols]:
-                assert not ECOMMERCE_WORDS.search(name.replace("_", " ")), (g.db_id, name)
-            for c in cols:
-                for (v,) in con.execute(f"SELECT DISTINCT {c[1]} FROM {table} WHERE typeof({c[1]}) = 'text'"):
-                    assert not ECOMMERCE_WORDS.search(v), (g.db_id, table, v)
-        con.close()
+    assert_no_ecommerce_vocabulary(pairs, [g.path for g in ledgers])
 
 
 @pytest.mark.skipif(not ECOMMERCE_SET.is_file(), reason="e-commerce evaluation set not present")
 def test_no_pair_is_an_ecommerce_eval_question(generated):
-    """Guard only: the evaluation questions are read to check for overlap, never to generate anything."""
-    norm = lambda s: " ".join(s.lower().split()).rstrip("?.")
-    with ECOMMERCE_SET.open(encoding="utf-8") as f:
-        held_out = {norm(json.loads(line)["question"]) for line in f if line.strip()}
-    assert held_out and not {norm(p["question"]) for p in generated[0]} & held_out
+    assert_no_evaluation_question(generated[0])
 
 
 def test_records_use_the_products_prompt(generated):
     pairs, ledgers, _, records = generated
-    paths = {g.db_id: g.path for g in ledgers}
-    cache = SchemaCache(examples=OPTS.example_values, enum_values=OPTS.enum_values)
-    for p, rec in zip(pairs, records):
-        schema = cache.get(paths[p["db_id"]])
-        text = schema_text_for(schema, p["question"], DEFAULT_SCHEMA_BUDGET, with_examples=bool(schema.examples))
-        assert rec["messages"][:2] == build_messages(text, p["question"])
-        assert rec["messages"][2] == {"role": "assistant", "content": normalise_answer(p["query"])}
-        assert rec["source"] == "ledger" and rec["template"] == p["template"]
+    assert_the_products_prompt(pairs, records, {g.db_id: g.path for g in ledgers}, OPTS, "ledger")
     # rerender reads them from the directory build-data wrote them to, like the hierarchy records
     directory = str(Path(ledgers[0].path).parent)
     same, report = rerender(records[:20], example_values=3, enum_values=OPTS.enum_values, hierarchy_dir=directory)

@@ -108,20 +108,28 @@ def build_databases(directory: str | Path, seed: int, count: int) -> list[Hierar
 
 def pairs_for_database(h: Hierarchy, seed: int, report: HierarchyReport | None = None) -> dict[str, list[dict]]:
     """Validated pairs of one database by template: {template: [{"db_id", "question", "query", "template"}]}."""
-    report = report if report is not None else HierarchyReport()
-    con = connect_readonly(h.path)
+    return template_pairs(h, TEMPLATES, seed, report if report is not None else HierarchyReport(),
+                          lambda name: PER_DB_TEMPLATE * WEIGHTS.get(name, 1))
+
+
+def template_pairs(db, templates: dict, seed: int, report: AugmentReport, cap) -> dict[str, list[dict]]:
+    """Validated pairs of one generated database *db* (anything with a db_id and a path: a Hierarchy, a Ledger of
+    training/ledger_data.py) by template: each template of *templates* ({name: fn(db, con, rng)}) called ROUNDS
+    times with its own random stream, at most *cap(name)* pairs of it, each question once in the database and each
+    SQL at most MAX_PHRASINGS times (paraphrases of one question)."""
+    con = connect_readonly(db.path)
     seen_q: set[str] = set()
     per_sql: Counter = Counter()  # a query may come back with another phrasing, once
     out: dict[str, list[dict]] = {}
     try:
-        for name, fn in TEMPLATES.items():
+        for name, fn in templates.items():
             kept: list[dict] = []
             for r in range(ROUNDS):
-                for c in fn(h, con, random.Random(f"{seed}:{h.db_id}:{name}:{r}")):
+                for c in fn(db, con, random.Random(f"{seed}:{db.db_id}:{name}:{r}")):
                     key_sql, key_q = " ".join(c.sql.split()).lower(), c.question.lower()
-                    if len(kept) >= PER_DB_TEMPLATE * WEIGHTS.get(name, 1) or key_q in seen_q or per_sql[key_sql] >= MAX_PHRASINGS:
+                    if len(kept) >= cap(name) or key_q in seen_q or per_sql[key_sql] >= MAX_PHRASINGS:
                         continue
-                    pair = accept(con, c, h.db_id, report)
+                    pair = accept(con, c, db.db_id, report)
                     if pair is None:
                         continue
                     seen_q.add(key_q)

@@ -17,14 +17,11 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from nichelm.assistant.sqlite_io import connect_readonly
-
-from .augment import AugmentReport, accept
-from .hierarchy_data import _interleave, to_records
+from .augment import AugmentReport
+from .hierarchy_data import _interleave, template_pairs, to_records
 from .ledger_domains import DOMAINS, Ledger, build
 from .ledger_templates import TEMPLATES
 
-ROUNDS = 8  # calls of each template per database: each draws other groups, years, months and phrasings
 PER_DB_TEMPLATE = 5  # at most this many pairs of one template from one database
 PAIRS_PER_DB = 28  # what one database is expected to give: sets how many databases a target needs
 
@@ -51,30 +48,9 @@ def build_databases(directory: str | Path, seed: int, count: int) -> list[Ledger
 
 
 def pairs_for_database(g: Ledger, seed: int, report: AugmentReport) -> dict[str, list[dict]]:
-    """Validated pairs of one database by template, each question once and each SQL at most twice."""
-    con = connect_readonly(g.path)
-    seen_q: set[str] = set()
-    per_sql: Counter = Counter()
-    out: dict[str, list[dict]] = {}
-    try:
-        for fn in TEMPLATES:
-            kept: list[dict] = []
-            for r in range(ROUNDS):
-                for c in fn(g, con, random.Random(f"{seed}:{g.db_id}:{fn.__name__}:{r}")):
-                    key_sql, key_q = " ".join(c.sql.split()).lower(), c.question.lower()
-                    if len(kept) >= PER_DB_TEMPLATE or key_q in seen_q or per_sql[key_sql] >= 2:
-                        continue
-                    pair = accept(con, c, g.db_id, report)
-                    if pair is None:
-                        continue
-                    seen_q.add(key_q)
-                    per_sql[key_sql] += 1
-                    kept.append(pair)
-            if kept:
-                out[fn.__name__] = kept
-    finally:
-        con.close()
-    return out
+    """Validated pairs of one database by template (hierarchy_data.template_pairs: each question once, each SQL at
+    most twice), at most PER_DB_TEMPLATE of each."""
+    return template_pairs(g, {fn.__name__: fn for fn in TEMPLATES}, seed, report, lambda name: PER_DB_TEMPLATE)
 
 
 def generate(directory: str | Path, seed: int, target: int) -> tuple[list[dict], list[Ledger], AugmentReport]:
