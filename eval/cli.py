@@ -75,7 +75,7 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--backend", type=click.Choice(KINDS), default="local", show_default=True)
 @click.option("--model", help="local: GGUF path or model name; anthropic: model id (default Claude Haiku 4.5); "
               "transformers: checkpoint dir or .gguf; daemon: model for an autostarted daemon.")
-@click.option("--lora", help="LoRA adapter: a GGUF path or registry name (e.g. nichelm-v14-lora) for local/daemon, "
+@click.option("--lora", help="LoRA adapter: a GGUF path or registry name (e.g. nichelm-v16-lora) for local/daemon, "
               "a PEFT directory for transformers; none by default, so --model alone is the base model.")
 @click.option("--candidates", type=int, default=1, show_default=True,
               help="Sample N candidates and keep the answer most of them agree on when executed.")
@@ -236,7 +236,11 @@ def empty(run_dir, ids_out) -> None:
               "database is present.")
 @click.option("--ids-out", type=click.Path(dir_okay=False), help="Write the ids of the answers that trip a check.")
 @click.option("--timing", is_flag=True, help="Also print each check's mean time per query.")
-def checks(run_dir, spider_train, ids_out, timing) -> None:
+@click.option("--first-answers", is_flag=True,
+              help="Check each question's first answer (before any repair) instead of its final one; --ids-out then "
+                   "also lists the first answers SQLite cannot compile: every answer the repair acts on, so that "
+                   "run --only-ids measures a change of the repair on them alone.")
+def checks(run_dir, spider_train, ids_out, timing, first_answers) -> None:
     """How often each answer check of the product (literal, group, shape, join, question, year, repeats, blanks) trips
     on RUN_DIR's answers (with how many of those answers were right) and on its gold queries; or on Spider
     train's gold queries."""
@@ -256,12 +260,23 @@ def checks(run_dir, spider_train, ids_out, timing) -> None:
     out = Path(run_dir)
     by_id = _run_examples(out, "checks needs the databases")
     recs = [r for r in read_predictions(out / PREDICTIONS) if r["id"] in by_id]
-    answers = count_trips((r["id"], r.get("pred_sql"), by_id[r["id"]].db_path, r.get("exec_match"), r["question"])
+    sql_of = _first_sql if first_answers else (lambda r: r.get("pred_sql"))
+    answers = count_trips((r["id"], sql_of(r), by_id[r["id"]].db_path, r.get("exec_match"), r["question"])
                           for r in recs)
     gold = count_trips((r["id"], by_id[r["id"]].gold_sql, by_id[r["id"]].db_path, True, r["question"]) for r in recs)
     click.echo("\n".join(answers.lines("answers") + gold.lines("gold") + (answers.timing_lines() if timing else [])))
     if ids_out:
-        Path(ids_out).write_text("".join(i + "\n" for i in answers.ids), encoding="utf-8")
+        ids = set(answers.ids)
+        if first_answers:  # the repair also acts on a first answer without SQL or that SQLite cannot compile
+            from nichelm.assistant.sqlite_io import prepare_error
+
+            ids |= {r["id"] for r in recs if not sql_of(r) or prepare_error(by_id[r["id"]].db_path, sql_of(r))}
+        Path(ids_out).write_text("".join(r["id"] + "\n" for r in recs if r["id"] in ids), encoding="utf-8")
+
+
+def _first_sql(rec: dict) -> str | None:
+    """The answer before any repair or retry replaced it (the final one when nothing did)."""
+    return (rec.get("extra") or {}).get("first_sql") or rec.get("pred_sql")
 
 
 @main.command(context_settings=CONTEXT)

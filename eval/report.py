@@ -151,7 +151,8 @@ def write_compare_plot(run_dirs: list[str | os.PathLike], path: str | os.PathLik
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(by_dataset), figsize=(6.5 * len(by_dataset), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(by_dataset), figsize=(6.5 * len(by_dataset) + 1.8, 4.2), squeeze=False)
+    colors = plt.get_cmap("tab20").colors  # more runs than the default cycle's ten still get a colour each
     for ax, (ds, ms) in zip(axes[0], by_dataset.items()):
         key = next((k for k in ("by_difficulty", "by_hardness") if all(m.get(k) for m in ms)), None)
         groups = ["all"] + (list(ms[0][key]) if key else [])
@@ -159,14 +160,14 @@ def write_compare_plot(run_dirs: list[str | os.PathLike], path: str | os.PathLik
         for i, m in enumerate(ms):
             accs = [m["exec_acc"]] + [m[key].get(g, {}).get("exec_acc", 0.0) for g in groups[1:]]
             xs = [j + (i - (len(ms) - 1) / 2) * width for j in range(len(groups))]
-            bars = ax.bar(xs, accs, width, label=m.get("label") or "?")
+            bars = ax.bar(xs, accs, width, label=m.get("label") or "?", color=colors[i % len(colors)])
             for b, a in zip(bars, accs):
                 ax.text(b.get_x() + b.get_width() / 2, a + 0.01, f"{a:.2f}", ha="center", fontsize=6)
         ax.set_xticks(range(len(groups)), groups)
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("execution accuracy")
         ax.set_title(f"{ds} (n={ms[0].get('n')})", fontsize=10)
-        ax.legend(fontsize=7, loc="upper right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # beside the bars, never over them
     fig.tight_layout()
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -34,3 +34,40 @@ def test_each_query_counts_for_the_first_check_it_trips(tmp_path, sqlite_file):
     assert all(f"{name} " in timing[0] for name in trips.by_check) and timing[0].endswith(" ms")
     assert trips.calls["literal"] == 7 and trips.calls["question"] == 4  # d, f, g and h get that far
     assert trips.calls["blanks"] == 2  # d and h reach the last check
+
+
+def test_first_answers_list_every_answer_the_repair_acts_on(tmp_path, sqlite_file):
+    """`nichelm-eval checks RUN --first-answers --ids-out F`: the questions whose first answer trips a check or does
+    not compile (or has no SQL), whatever the final answer became; a run of them alone measures a repair change."""
+    import json
+
+    from click.testing import CliRunner
+    from nichelm.eval.cli import main
+
+    sqlite_file(tmp_path / "shop.sqlite", """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, country TEXT);
+        INSERT INTO customers VALUES (1, 'France'), (2, NULL);
+    """)
+    questions = [("a", "How many customers are in France?"), ("b", "How many customers are there?"),
+                 ("c", "How many customers?"), ("d", "How many customers?")]
+    (tmp_path / "set.jsonl").write_text("".join(json.dumps({"id": i, "question": q, "sql": "SELECT COUNT(*) FROM customers",
+                                                            "db_path": "shop.sqlite"}) + "\n" for i, q in questions))
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"dataset": str(tmp_path / "set.jsonl")}))
+    fixed = "SELECT COUNT(*) FROM customers WHERE country = 'France'"
+    preds = [  # a: its first answer ignores 'France' and its repair fixed that; b: fine; c: did not compile; d: no SQL
+        {"id": "a", "question": questions[0][1], "pred_sql": fixed, "exec_match": True,
+         "extra": {"first_sql": "SELECT COUNT(*) FROM customers"}},
+        {"id": "b", "question": questions[1][1], "pred_sql": "SELECT COUNT(*) FROM customers", "exec_match": True},
+        {"id": "c", "question": questions[2][1], "pred_sql": "SELECT COUNT(*) FROM customer", "exec_match": False},
+        {"id": "d", "question": questions[3][1], "pred_sql": None, "exec_match": False},
+    ]
+    (run / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in preds))
+    first, final = tmp_path / "first.txt", tmp_path / "final.txt"
+    res = CliRunner().invoke(main, ["checks", str(run), "--first-answers", "--ids-out", str(first)])
+    assert res.exit_code == 0, res.output
+    assert "question 1 (1 right)" in res.output  # a's first answer, counted against its final score
+    assert first.read_text().split() == ["a", "c", "d"]
+    assert CliRunner().invoke(main, ["checks", str(run), "--ids-out", str(final)]).exit_code == 0
+    assert final.read_text().split() == []  # the final answers trip nothing
