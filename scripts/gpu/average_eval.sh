@@ -36,6 +36,9 @@ case "${1:-}" in
     mkdir -p $A
     export NICHELM_NS=/root/ns-$label
     source scripts/gpu/env.sh
+    # the averaging reads GGUF files: the training runs install the gguf wheel into their own site, not this one
+    python3 -c "import gguf" 2>/dev/null ||
+      python3 -m pip install -q --no-index --no-deps --target /root/site /root/whl/gguf-*.whl || exit 1
     files=""
     for s in "$@"; do
       w=/root/seed-$label-$s
