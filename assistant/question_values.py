@@ -25,7 +25,7 @@ test, an IN list, a LIKE pattern).
 A year the question names is a value too: "In 2025, how many orders had two or more items?" answered without
 2025 counts every year's orders. `unused_question_year` reports a year (1800–2099, as a number of its own: not
 "$2000", not "2000s") that the SQL never writes, on a schema with a column for dates or years (by its declared
-type or its name) to test it on. Validated on Spider train's gold queries (7,000; 297 name a year, 4 trip it,
+type or its name) to test it on. Validated on Spider train's gold queries (7,000; 312 name a year, 4 trip it,
 all gold errors: "after 2004" answered with `year > 2014`).
 """
 
