@@ -233,7 +233,10 @@ def test_an_answer_that_ignores_a_value_the_question_names_goes_back_for_repair(
     assert "'dog' (a value of pets.species)" in prompts[1]  # the repair turn was told why
 
 
-def test_a_busy_core_means_fewer_threads_and_the_same_sql(tiny_model_path, db, spinning_core):
+def test_a_busy_core_means_fewer_threads(tiny_model_path, db, spinning_core):
+    """One thread while another process spins on the second core, and a whole answer all the same. Whether it is
+    the very text two threads write depends on the CPU's kernels: equal on the machines of the fourteenth to
+    eighteenth sessions, different after about 80 characters on the nineteenth's, so that is not asserted."""
     eng = Engine(EngineSettings(str(tiny_model_path), n_ctx=2048, max_tokens=48, n_threads=2, n_gpu_layers=0))
     try:
         schema_text = render_schema(read_schema(db))
@@ -241,11 +244,12 @@ def test_a_busy_core_means_fewer_threads_and_the_same_sql(tiny_model_path, db, s
         time.sleep(MIN_WINDOW_S + 0.1)
         busy = eng.generate(schema_text, "Which pets are older than 4?")
         assert eng.threads_now == 1
+        assert busy.completion_tokens >= 48 and busy.text.strip()  # the tiny model runs to max_tokens
         eng._free_cores = None  # every configured thread again
         eng.llm._ctx.set_n_threads(2, 2)
         eng.threads_now = 2
-        before = eng.generate(schema_text, "Which pets are older than 4?")
-        assert busy.text == before.text
+        again = eng.generate(schema_text, "Which pets are older than 4?")
+        assert again.completion_tokens >= 48 and again.cached_tokens > 0.9 * again.prompt_tokens
     finally:
         eng.close()
 
