@@ -100,8 +100,10 @@ def unused_question_year(db_path: str, question: str, sql: str, schema: Schema) 
     if not question or not sql:
         return None
     missing = list(dict.fromkeys(y for y in YEAR.findall(question) if y not in sql))
+    if not missing:  # most answers stop here, before any parse
+        return None
     dated = dated_columns(schema, _tables_read(sql))
-    if not missing or not dated:
+    if not dated:
         return None
     years = " and ".join(missing)
     one = len(missing) == 1
