@@ -87,22 +87,29 @@ def databases_for(target: int) -> int:
 def build_databases(directory: str | Path, seed: int, count: int) -> list[Hierarchy]:
     """Write *count* databases into *directory* (replacing files of the same name), the domains in turn:
     hierarchy_company_1, hierarchy_library_1, hierarchy_weather_1, hierarchy_forum_1, hierarchy_company_2..."""
+    return write_databases(directory, seed, count, "hierarchy", DOMAINS)
+
+
+def write_databases(directory: str | Path, seed: int, count: int, prefix: str, builders: dict) -> list:
+    """*count* generated databases in *directory* (replacing files of the same name), the domains of *builders*
+    ({domain: fn(con, rng, db_id) -> what the templates read, with a settable path}) in turn, named
+    PREFIX_DOMAIN_N; each filled from its own random stream ("SEED:DB_ID")."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     out = []
     for i in range(count):
-        domain = list(DOMAINS)[i % len(DOMAINS)]
-        db_id = f"hierarchy_{domain}_{i // len(DOMAINS) + 1}"
+        domain = list(builders)[i % len(builders)]
+        db_id = f"{prefix}_{domain}_{i // len(builders) + 1}"
         path = d / f"{db_id}.sqlite"
         path.unlink(missing_ok=True)
         con = sqlite3.connect(path)
         try:
-            h = DOMAINS[domain](con, random.Random(f"{seed}:{db_id}"), db_id)
+            db = builders[domain](con, random.Random(f"{seed}:{db_id}"), db_id)
             con.commit()
         finally:
             con.close()
-        h.path = str(path)
-        out.append(h)
+        db.path = str(path)
+        out.append(db)
     return out
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import math
 import random
-import sqlite3
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 from .augment import AugmentReport
-from .hierarchy_data import _interleave, template_pairs, to_records
+from .hierarchy_data import _interleave, template_pairs, to_records, write_databases
 from .ledger_domains import DOMAINS, Ledger, build
 from .ledger_templates import TEMPLATES
 
@@ -28,23 +27,8 @@ PAIRS_PER_DB = 28  # what one database is expected to give: sets how many databa
 
 def build_databases(directory: str | Path, seed: int, count: int) -> list[Ledger]:
     """Write *count* databases into *directory*, the domains in turn: ledger_workshop_1, ledger_catering_1, ..."""
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    out = []
-    for i in range(count):
-        words = DOMAINS[i % len(DOMAINS)]
-        db_id = f"ledger_{words.domain}_{i // len(DOMAINS) + 1}"
-        path = d / f"{db_id}.sqlite"
-        path.unlink(missing_ok=True)
-        con = sqlite3.connect(path)
-        try:
-            ledger = build(con, words, random.Random(f"{seed}:{db_id}"), db_id)
-            con.commit()
-        finally:
-            con.close()
-        ledger.path = str(path)
-        out.append(ledger)
-    return out
+    builders = {w.domain: (lambda con, rng, db_id, w=w: build(con, w, rng, db_id)) for w in DOMAINS}
+    return write_databases(directory, seed, count, "ledger", builders)
 
 
 def pairs_for_database(g: Ledger, seed: int, report: AugmentReport) -> dict[str, list[dict]]:
