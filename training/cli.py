@@ -36,7 +36,7 @@ def _build_data(a) -> int:
                        val_fraction=a.val_fraction, example_values=a.example_values, augment=a.augment,
                        augment_with=_names(a.augment_with), sql_style=a.sql_style, enum_values=a.enum_values,
                        hierarchies=a.hierarchies,
-                       hierarchy_dir=a.hierarchy_dir, ledgers=a.ledgers)
+                       hierarchy_dir=a.hierarchy_dir, ledgers=a.ledgers, clauses=a.clauses)
     tok = None
     if a.tokenizer:
         tok = load_tokenizer(resolve_base(a.tokenizer, a.gguf_file))
@@ -168,6 +168,10 @@ def parser() -> argparse.ArgumentParser:
                    help="add N generated pairs about which money column a question means (a line's rate charged, "
                         "a stored billed total, a list rate times units on hand), on billed-work databases of our "
                         "own (training/ledger_data.py); 0 = none")
+    b.add_argument("--clauses", type=int, default=0, metavar="N",
+                   help="add N generated pairs about how clauses are written (two choices in parentheses beside "
+                        "another condition, DISTINCT through joins, NOT EXISTS, COALESCE for a missing value, a top N "
+                        "by a sum), on databases of the same builder (training/clause_templates.py); 0 = none")
     _enum_arg(b)
     _style_arg(b)
     b.set_defaults(func=_build_data)

@@ -48,14 +48,15 @@ class DataOptions:
     hierarchies: int = 0  # generated parent/child pairs to add (training/hierarchy_data.py); 0 = none
     hierarchy_dir: str | None = None  # where their databases are written (default: a temporary directory)
     ledgers: int = 0  # generated pairs about money columns to add (training/ledger_data.py); 0 = none
+    clauses: int = 0  # generated pairs about how clauses are written (training/clause_templates.py); 0 = none
 
     def __post_init__(self):
         if self.max_seq_len < 64:
             raise ValueError(f"max_seq_len {self.max_seq_len} is too small (at least 64)")
         if not 0.0 <= self.val_fraction < 0.5:
             raise ValueError(f"val_fraction must be in [0, 0.5), got {self.val_fraction}")
-        if min(self.example_values, self.enum_values, self.hierarchies, self.ledgers) < 0:
-            raise ValueError("example_values, enum_values, hierarchies and ledgers must be >= 0")
+        if min(self.example_values, self.enum_values, self.hierarchies, self.ledgers, self.clauses) < 0:
+            raise ValueError("example_values, enum_values, hierarchies, ledgers and clauses must be >= 0")
         if self.augment_with and not self.augment:
             raise ValueError("augment_with names opt-in augmentation templates: it needs augment > 0")
         if self.sql_style not in STYLES:
@@ -71,6 +72,7 @@ class BuildReport:
     augmented: int = 0  # generated pairs added (before the length filter)
     hierarchies: int = 0  # generated hierarchy pairs added (before the length filter), all in train
     ledgers: int = 0  # generated money-column pairs added (before the length filter), all in train
+    clauses: int = 0  # generated clause pairs added (before the length filter), all in train
     sql_style: dict = field(default_factory=dict)  # restyle outcomes (training/sql_style.py) -> count
     train: int = 0
     val: int = 0
@@ -162,7 +164,12 @@ def build(opts: DataOptions, tokenizer=None) -> tuple[list[dict], list[dict], Bu
         from .ledger_data import ledger_records
         ledg = ledger_records(opts)
     report.ledgers = len(ledg)
-    for rec in [make_record(e, opts) for e in unique] + aug + hier + ledg:
+    clau = []
+    if opts.clauses > 0:  # the same databases' builder, named clause_*, with training/clause_templates.py
+        from .ledger_data import clause_records
+        clau = clause_records(opts)
+    report.clauses = len(clau)
+    for rec in [make_record(e, opts) for e in unique] + aug + hier + ledg + clau:
         if tokenizer is not None:
             n = len(encode(tokenizer, rec["messages"]).input_ids)
             if n > opts.max_seq_len:

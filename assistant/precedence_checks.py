@@ -1,0 +1,48 @@
+"""Two choices of one column beside another condition, without parentheses.
+
+AND binds tighter than OR, so `reviews.rating = 1 OR reviews.rating = 2 AND strftime('%Y', created_at) = '2022'`
+reads as `rating = 1 OR (rating = 2 AND year = 2022)`: the year applies to the second choice only, and every
+one-star row of any year is kept. A question that names the two choices and the condition ("one- or two-star
+reviews in 2022") almost always means the condition for both. The check looks for an OR one of whose sides is
+an unparenthesised AND that starts (or ends) with a test of the column the OR's other side tests: the shape of
+choices of one column with a condition attached to one of them. Written on purpose it stays a reading a repair
+turn can keep; parenthesised (`a = 1 OR (a = 2 AND y)`) it is never flagged.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from .sqlcheck import parse
+
+_TESTS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.In, exp.Between, exp.Is)
+
+
+def unparenthesised_choices(sql: str) -> str | None:
+    """Why *sql*'s OR of two choices of one column leaves a condition on one of them only; None when none does."""
+    tree, _ = parse(sql)
+    if tree is None:
+        return None
+    for node in tree.find_all(exp.Or):
+        for side, other in ((node.expression, node.this), (node.this, node.expression)):
+            if not isinstance(side, exp.And):
+                continue
+            terms = list(side.flatten())
+            near = terms[0] if side is node.expression else terms[-1]
+            column = _tested_column(other)
+            if column and column.lower() == (_tested_column(near) or "").lower():
+                rest = [t for t in terms if t is not near]
+                choices = f"({other.sql('sqlite')} OR {near.sql('sqlite')})" if side is node.expression else \
+                    f"({near.sql('sqlite')} OR {other.sql('sqlite')})"
+                kept = " AND ".join(t.sql("sqlite") for t in rest)
+                return (f"AND binds tighter than OR: `{node.sql('sqlite')}` keeps `{other.sql('sqlite')}` without "
+                        f"`{kept}`, which applies to the other choice of {column} only. If the question means "
+                        f"it for both choices, put them in parentheses: {choices} AND {kept}")
+    return None
+
+
+def _tested_column(node: exp.Expression) -> str | None:
+    """The column a simple test (`col = 1`, `col IN (...)`, `col LIKE ...`) compares, as written; else None."""
+    if isinstance(node, _TESTS) and isinstance(node.this, exp.Column):
+        return node.this.sql("sqlite")
+    return None
