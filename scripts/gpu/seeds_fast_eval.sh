@@ -4,6 +4,8 @@
 # nichelm-$EXTRA_NAME-lora.gguf; then evaluate each average on both sets with fast_eval.sh, one set a card
 # (cards 0-3; fewer cards share), results packed into /root/sfe-out/runs.tgz.
 #   [EXTRA="A.gguf ..." EXTRA_NAME=NAME] [WORKERS=6] [DEADLINE_S=300] seeds_fast_eval.sh start LABEL SEED...
+#   ALSO="SEED SEED" ALSO_NAME=NAME (instead of EXTRA): also the average of those of the seeds alone, as
+#       nichelm-NAME-lora.gguf, evaluated on cards 2-3 (four runs and the first two of them, side by side)
 #   CPU_SETTINGS=1 (without EXTRA): the average also with the CPU's settings (RETRY_EMPTY=0, label LABELcpu),
 #       both sets at once on cards 2-3
 #   seeds_fast_eval.sh status
@@ -27,6 +29,10 @@ case "${1:-}" in
       NAME=$EXTRA_NAME bash scripts/gpu/average_eval.sh average "$@" || exit 1
       g=$A/nichelm-$EXTRA_NAME-lora.gguf
       jobs_="$jobs_ 2:$EXTRA_NAME:$g:ecommerce 3:$EXTRA_NAME:$g:spider-dev"
+    elif [ -n "${ALSO:-}" ]; then
+      NAME=$ALSO_NAME bash scripts/gpu/average_eval.sh average "$label" $ALSO || exit 1
+      g=$A/nichelm-$ALSO_NAME-lora.gguf
+      jobs_="$jobs_ 2:$ALSO_NAME:$g:ecommerce 3:$ALSO_NAME:$g:spider-dev"
     fi
     n=$(nvidia-smi -L 2>/dev/null | wc -l); [ "$n" -ge 1 ] || n=1
     jobs_=$(for j in $jobs_; do echo "$((${j%%:*} % n)):${j#*:}"; done)
