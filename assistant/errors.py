@@ -87,7 +87,7 @@ class Problem:
     start: int = 0
     end: int = 0
     severity: str = "error"  # "error" | "warning"
-    kind: str = "syntax"  # "syntax" | "unknown_table" | "unknown_column" | "ambiguous" | "multiple" | "check"
+    kind: str = "syntax"  # "syntax" | "unknown_table" | "unknown_column" | "ambiguous" | "multiple" | "check" | "precedence"
 
     def line_col(self, text: str) -> tuple[int, int]:
         """0-based (line, column) of `start` in *text*."""

@@ -75,7 +75,7 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--backend", type=click.Choice(KINDS), default="local", show_default=True)
 @click.option("--model", help="local: GGUF path or model name; anthropic: model id (default Claude Haiku 4.5); "
               "transformers: checkpoint dir or .gguf; daemon: model for an autostarted daemon.")
-@click.option("--lora", help="LoRA adapter: a GGUF path or registry name (e.g. nichelm-v16-lora) for local/daemon, "
+@click.option("--lora", help="LoRA adapter: a GGUF path or registry name (e.g. nichelm-v17-lora) for local/daemon, "
               "a PEFT directory for transformers; none by default, so --model alone is the base model.")
 @click.option("--candidates", type=int, default=1, show_default=True,
               help="Sample N candidates and keep the answer most of them agree on when executed.")
@@ -241,9 +241,9 @@ def empty(run_dir, ids_out) -> None:
                    "also lists the first answers SQLite cannot compile: every answer the repair acts on, so that "
                    "run --only-ids measures a change of the repair on them alone.")
 def checks(run_dir, spider_train, ids_out, timing, first_answers) -> None:
-    """How often each answer check of the product (literal, group, shape, precedence, join, question, year, repeats,
-    blanks) trips on RUN_DIR's answers (with how many of those answers were right) and on its gold queries; or on
-    Spider train's gold queries."""
+    """How often each answer check of the product (literal, group, shape, join, question, year, repeats, blanks) trips
+    on RUN_DIR's answers (with how many of those answers were right) and on its gold queries; or on Spider
+    train's gold queries."""
     from .check_counts import count_trips
     from .runner import PREDICTIONS, read_predictions
 

@@ -1,4 +1,5 @@
-"""Problems of a whole .sql document: syntax (sqlglot) and unknown tables/columns against the schema.
+"""Problems of a whole .sql document: syntax (sqlglot) and unknown tables/columns against the schema, and a
+warning where two choices of one column sit beside another condition without parentheses (precedence_checks).
 
 The document is split into statements and each is checked with nichelm.assistant.sqlcheck; problem
 offsets are moved from the statement into the document. Tables created earlier in the same document
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 
 from nichelm.assistant.errors import Problem
+from nichelm.assistant.precedence_checks import precedence_problem
 from nichelm.assistant.sqlcheck import parse, validate
 from sqlglot import exp
 
@@ -40,6 +42,8 @@ def document_problems(doc: str, schema: dict[str, list[str]] | None, *,
         use_schema = known is not None and not ddl and len(st.text) <= MAX_STATEMENT_CHARS
         try:
             found = validate(st.text, known if use_schema else None)
+            if not ddl and len(st.text) <= MAX_STATEMENT_CHARS and not any(p.kind == "syntax" for p in found):
+                found += [p for p in [precedence_problem(st.text)] if p]
         except Exception as exc:  # sqlglot bugs on odd input must not take the document down
             found = [Problem(f"could not check this statement: {exc}", 0, len(st.text), "warning", "internal")]
         for p in found:

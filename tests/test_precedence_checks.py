@@ -1,10 +1,11 @@
 """Two choices of one column beside another condition without parentheses (assistant/precedence_checks.py): found
-on the forms a model writes, never on parenthesised or unrelated ORs, and the parenthesised fix it proposes
-returns what the question means on a real file."""
+on the forms people and models write, never on parenthesised or unrelated ORs, the parenthesised fix it proposes
+returns what the question means on a real file, and a .sql document gets it as a warning over the OR."""
 
 import pytest
 from nichelm.assistant.precedence_checks import unparenthesised_choices
 from nichelm.assistant.sqlite_io import execute_readonly
+from nichelm.lsp.diagnostics import document_problems
 
 LOOSE = ("SELECT DISTINCT p.name FROM p JOIN r ON r.pid = p.id WHERE r.rating = 1 OR r.rating = 2 "
          "AND strftime('%Y', r.created) = '2022'")
@@ -49,3 +50,13 @@ def test_other_forms_of_the_same_shape(sql):
 ])
 def test_nothing_is_found_where_the_reading_is_plain(sql):
     assert unparenthesised_choices(sql) is None
+
+
+def test_a_document_gets_a_warning_over_the_or_and_nothing_for_broken_or_ddl_statements():
+    doc = ("SELECT a FROM t WHERE y = 'x' OR y = 'z' AND n > 1;\n"
+           "SELECT a FROM t WHERE (y = 'x' OR y = 'z') AND n > 1;\n"
+           "SELECT a FROM t WHERE y = 1 OR y = 2 AND;\n"
+           "CREATE TABLE u AS SELECT a FROM t WHERE y = 1 OR y = 2 AND n = 3;\n")
+    got = [(p.kind, p.severity, doc[p.start:p.end]) for p in document_problems(doc, None)]
+    assert got[0] == ("precedence", "warning", "OR") and doc.index(" OR ") + 1 == document_problems(doc, None)[0].start
+    assert [k for k, _, _ in got] == ["precedence", "syntax"], got

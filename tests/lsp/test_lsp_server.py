@@ -49,6 +49,18 @@ async def test_unknown_table_and_tables_created_in_the_document(client, workspac
     assert got == [("unknown_table", "no such table: nosuch", "nosuch", 2)], diags
 
 
+async def test_two_choices_beside_a_condition_get_a_warning_on_the_or(client, workspace):
+    text = ("SELECT id FROM orders WHERE customer_id = 1 OR customer_id = 2 AND total > 10;\n"
+            "SELECT id FROM orders WHERE (customer_id = 1 OR customer_id = 2) AND total > 10;\n")
+    uri = open_doc(client, workspace / "p.sql", text)
+    diags = await wait_diagnostics(client, uri, lambda d: len(d) >= 1)
+    await asyncio.sleep(0.5)
+    got = _ranges(client.diagnostics[uri], text)
+    assert [(code, covered, line) for code, _, covered, line in got] == [("precedence", "OR", 0)], diags
+    assert got[0][1].startswith("AND binds tighter than OR") and "(customer_id = 1 OR customer_id = 2)" in got[0][1]
+    assert client.diagnostics[uri][0].severity == t.DiagnosticSeverity.Warning
+
+
 async def test_diagnostics_follow_edits(client, workspace):
     text = "SELECT nme FROM customers;"
     uri = open_doc(client, workspace / "e.sql", text)
