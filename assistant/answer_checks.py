@@ -13,6 +13,7 @@ from collections.abc import Callable
 from .group_checks import ungrouped_column
 from .join_checks import mismatched_join
 from .literal_checks import always_false_literal
+from .negation_checks import negated_child_test
 from .question_values import unused_question_value, unused_question_year
 from .row_checks import blank_rows, repeated_rows
 from .schema import Schema
@@ -25,6 +26,7 @@ CHECKS: dict[str, Check] = {
     "group": lambda db, question, sql, schema: ungrouped_column(sql, schema),
     "shape": lambda db, question, sql, schema: shape_problem(sql, schema),
     "join": lambda db, question, sql, schema: mismatched_join(sql, schema),
+    "negation": lambda db, question, sql, schema: negated_child_test(db, sql, schema),
     "question": unused_question_value,
     "year": unused_question_year,
     "repeats": lambda db, question, sql, schema: repeated_rows(db, question, sql),
@@ -45,7 +47,8 @@ def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str 
     """The first finding of CHECKS on *sql*: a text test the data makes always false (literal_checks), a
     column taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data
     (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL), a
-    foreign key joined to a table it does not refer to (join_checks), or a value the question names that the
+    foreign key joined to a table it does not refer to (join_checks), a `<>` on the rows of a joined child table where
+    the parent is meant (negation_checks), or a value the question names that the
     query never uses (question_values, a year among them), or repeated rows where the question asks for each value once
     (row_checks), or a NULL where it asks to leave unknown values out (row_checks); None when none finds anything."""
     found = first_finding(db_path, question, sql, schema)

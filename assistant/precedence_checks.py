@@ -29,6 +29,12 @@ _TESTS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.In, e
 
 def unparenthesised_choices(sql: str) -> str | None:
     """Why *sql*'s OR of two choices of one column leaves a condition on one of them only; None when none does."""
+    found = _find(sql)
+    return found and found[0]
+
+
+def _find(sql: str) -> tuple[str, str] | None:
+    """(why, the column of the choices as written) for the first such OR of *sql*; None when there is none."""
     tree, _ = parse(sql)
     if tree is None:
         return None
@@ -45,8 +51,8 @@ def unparenthesised_choices(sql: str) -> str | None:
                     f"({near.sql('sqlite')} OR {other.sql('sqlite')})"
                 kept = " AND ".join(t.sql("sqlite") for t in rest)
                 return (f"AND binds tighter than OR: `{node.sql('sqlite')}` keeps `{other.sql('sqlite')}` without "
-                        f"`{kept}`, which applies to the other choice of {column} only. If the question means "
-                        f"it for both choices, put them in parentheses: {choices} AND {kept}")
+                        f"`{kept}`, which applies only to the other choice of {column}. If it is meant for both, "
+                        f"put the choices in parentheses: {choices} AND {kept}"), column
     return None
 
 
@@ -58,10 +64,16 @@ def _tested_column(node: exp.Expression) -> str | None:
 
 
 def precedence_problem(sql: str) -> Problem | None:
-    """unparenthesised_choices as an editor warning over the statement's first OR."""
-    why = unparenthesised_choices(sql)
-    if why is None:
+    """unparenthesised_choices as an editor warning over its OR: the first OR followed by a test of the choices'
+    column (else the statement's first OR)."""
+    found = _find(sql)
+    if found is None:
         return None
-    first_or = next((t for t in tokenize(sql) if t.upper == "OR"), None)
-    start, end = (first_or.start, first_or.end) if first_or else (0, len(sql))
+    why, column = found
+    words = [t for t in tokenize(sql) if "comment" not in t.kind]
+    ors = [i for i, t in enumerate(words) if t.upper == "OR"]
+    name = [t.value.lower() for t in tokenize(column)]
+    at = next((i for i in ors if [t.value.lower() for t in words[i + 1:i + 1 + len(name)]] == name),
+              ors[0] if ors else None)
+    start, end = (words[at].start, words[at].end) if at is not None else (0, len(sql))
     return Problem(why, start, end, "warning", "precedence")

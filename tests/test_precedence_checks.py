@@ -24,7 +24,7 @@ def db(tmp_path, sqlite_file):
 def test_the_condition_beside_the_second_choice_is_found_and_the_fix_means_both(db):
     why = unparenthesised_choices(LOOSE)
     assert why and why.startswith("AND binds tighter than OR")
-    fixed = why.rsplit("put them in parentheses: ", 1)[1]
+    fixed = why.rsplit("put the choices in parentheses: ", 1)[1]
     assert fixed == "(r.rating = 1 OR r.rating = 2) AND STRFTIME('%Y', r.created) = '2022'"
     loose = {r[0] for r in execute_readonly(db, LOOSE).rows}
     meant = {r[0] for r in execute_readonly(db, LOOSE.split("WHERE")[0] + "WHERE " + fixed).rows}
@@ -60,3 +60,9 @@ def test_a_document_gets_a_warning_over_the_or_and_nothing_for_broken_or_ddl_sta
     got = [(p.kind, p.severity, doc[p.start:p.end]) for p in document_problems(doc, None)]
     assert got[0] == ("precedence", "warning", "OR") and doc.index(" OR ") + 1 == document_problems(doc, None)[0].start
     assert [k for k, _, _ in got] == ["precedence", "syntax"], got
+
+
+def test_the_warning_sits_on_the_or_of_the_choices_not_on_an_earlier_one():
+    sql = "SELECT a FROM t WHERE (b = 1 OR c = 2) AND (t.y = 'x' or T.Y = 'z' AND n > 1)  -- an OR"
+    p = document_problems(sql, None)[0]
+    assert p.kind == "precedence" and sql[p.start:p.end] == "or" and sql[p.end:].startswith(" T.Y")
