@@ -26,7 +26,7 @@ CHECKS: dict[str, Check] = {
     "group": lambda db, question, sql, schema: ungrouped_column(sql, schema),
     "shape": lambda db, question, sql, schema: shape_problem(sql, schema),
     "join": lambda db, question, sql, schema: mismatched_join(sql, schema),
-    "negation": lambda db, question, sql, schema: negated_child_test(db, sql, schema),
+    "negation": negated_child_test,
     "question": unused_question_value,
     "year": unused_question_year,
     "repeats": lambda db, question, sql, schema: repeated_rows(db, question, sql),

@@ -6,15 +6,18 @@ ones too (once per such language): the test is on each language row, not on the 
 means is a country with no English row: `country.Code NOT IN (SELECT CountryCode FROM countrylanguage WHERE
 Language = 'English')` (or NOT EXISTS, or EXCEPT).
 
-`negated_child_test` finds, in a SELECT's own WHERE (a condition of the whole WHERE), `child.col <> value` where
-child holds a foreign key to another table of the same SELECT, and says how to write the test on the parent. Left
-alone, to keep findings rare where the answer is right: a SELECT that lists, orders by or tests in HAVING a
+`negated_child_test` finds, for a question that says "not", "no", "never", "without" or "none", in a SELECT's own
+WHERE (a condition of the whole WHERE), `child.col <> value` where child holds a foreign key to another table of
+the same SELECT, and says how to write the test on the parent. "Countries where people use languages other than
+English" means the rows themselves, and says no "not". Left alone, to keep findings rare where the answer is right: a SELECT that lists, orders by or tests in HAVING a
 column of the child (the child's rows are what it is about), one that counts rows (`COUNT(*)`: "orders per
 customer, not counting cancelled ones" filters the rows it counts), and a child whose key is unique in the data
 (one row per parent, as `entrepreneur.People_ID`: there the row's test is the parent's).
 """
 
 from __future__ import annotations
+
+import re
 
 from sqlglot import exp
 
@@ -25,11 +28,14 @@ from .sqlcheck import parse
 from .sqlite_io import execute_readonly
 
 LOOKUP_TIMEOUT_S = 2.0
+NEGATION = re.compile(r"\b(not|no|never|without|none)\b|n't\b", re.IGNORECASE)
 
 
-def negated_child_test(db_path: str, sql: str, schema: Schema) -> str | None:
-    """Why a `<>` on a joined child table's rows in *sql* does not exclude the parents that have the value; None
-    when there is none."""
+def negated_child_test(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
+    """Why a `<>` on a joined child table's rows in *sql* does not exclude the parents that have the value, for a
+    *question* that says "not"; None when there is none."""
+    if not NEGATION.search(question):
+        return None
     tree, _ = parse(sql)
     if tree is None:
         return None

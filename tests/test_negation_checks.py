@@ -10,6 +10,7 @@ from nichelm.assistant.sqlite_io import execute_readonly
 
 LOOSE = ("SELECT country.name FROM country JOIN language ON language.country_code = country.code "
          "WHERE language.name <> 'English'")
+NOT = "Which countries do not speak English?"
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def world(tmp_path, sqlite_file):
 
 def test_a_not_equal_on_the_child_rows_is_found_and_the_subquery_it_proposes_means_the_parent(world):
     schema = read_schema(world)
-    why = negated_child_test(world, LOOSE, schema)
+    why = negated_child_test(world, NOT, LOOSE, schema)
     assert why and why.startswith("`language.name <> 'English'` tests each language row, not each country")
     loose = [r[0] for r in execute_readonly(world, LOOSE).rows]
     assert sorted(loose) == ["Canada", "France", "Mexico", "Mexico"]  # Canada speaks English; Mexico twice
@@ -37,9 +38,11 @@ def test_a_not_equal_on_the_child_rows_is_found_and_the_subquery_it_proposes_mea
     meant = [r[0] for r in execute_readonly(world, f"SELECT country.name FROM country WHERE {subquery}").rows]
     assert sorted(meant) == ["France", "Mexico"]
     # the other way round, with aliases and a double-quoted value (SQLite reads it as a string)
-    assert negated_child_test(world, 'SELECT AVG(T1.code = T1.code) FROM country AS T1 JOIN language AS T2 ON '
-                                     'T1.code = T2.country_code WHERE "English" != T2.name AND T1.region = "America"',
-                              schema)
+    assert negated_child_test(world, "Share of American countries with no English?",
+                              'SELECT AVG(T1.code = T1.code) FROM country AS T1 JOIN language AS T2 ON '
+                              'T1.code = T2.country_code WHERE "English" != T2.name AND T1.region = "America"', schema)
+    # the question says no "not": languages other than English are the rows themselves
+    assert negated_child_test(world, "Countries where people use languages other than English?", LOOSE, schema) is None
 
 
 @pytest.mark.parametrize("sql", [
@@ -61,4 +64,4 @@ def test_a_not_equal_on_the_child_rows_is_found_and_the_subquery_it_proposes_mea
     "not sql (",
 ])
 def test_left_alone(world, sql):
-    assert negated_child_test(world, sql, read_schema(world)) is None
+    assert negated_child_test(world, NOT, sql, read_schema(world)) is None
