@@ -20,6 +20,15 @@ ECOMMERCE_WORDS = re.compile(r"(?<![a-z])(products?|orders?|customers?|order_ite
 ECOMMERCE_SET = Path(__file__).resolve().parents[1] / "eval" / "data" / "ecommerce_500.jsonl"
 
 
+def db_rows(path: str, sql: str, params=()) -> list[tuple]:
+    """All rows of *sql* on the generated database at *path* (a plain connection: tests recompute answers with it)."""
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
 def assert_no_ecommerce_vocabulary(pairs: list[dict], db_paths: list[str]) -> None:
     for p in pairs:
         assert not ECOMMERCE_WORDS.search(p["question"]), p["question"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from generated_pairs import (
     assert_no_ecommerce_vocabulary,
     assert_no_evaluation_question,
     assert_the_products_prompt,
+    db_rows,
 )
 from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import clause_templates as C
@@ -37,14 +37,6 @@ CLAUSES = (C.TEMPLATES, "clause", L.CLAUSE_PAIRS_PER_DB)
 def generated(tmp_path_factory):
     pairs, dbs, report = L.generate(tmp_path_factory.mktemp("clause"), SEED, TARGET, *CLAUSES)
     return pairs, {g.db_id: g for g in dbs}, report, L.to_records(pairs, dbs, OPTS, source="ledger")
-
-
-def _rows(path: str, sql: str, params=()) -> list[tuple]:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def _answer(g, p) -> list[tuple]:
@@ -93,12 +85,12 @@ def test_two_choices_hold_together_with_the_year(generated):
                                                  or "(" + w.lines in p["query"]), p
         if p["query"].startswith("SELECT COUNT"):
             a, b = w.statuses[1], w.statuses[2]
-            jobs = _rows(g.path, f"SELECT status, substr({w.date}, 1, 4) FROM {w.jobs}")
+            jobs = db_rows(g.path, f"SELECT status, substr({w.date}, 1, 4) FROM {w.jobs}")
             want = sum(1 for s, y in jobs if s in (a, b) and y == year)
             loose = sum(1 for s, y in jobs if s == a or (s == b and y == year))
             assert _answer(g, p) == [(want,)], p
         else:
-            lines = _rows(g.path, f"SELECT i.name, l.{w.qty}, substr(j.{w.date}, 1, 4) FROM {w.lines} l JOIN {w.items} i "
+            lines = db_rows(g.path, f"SELECT i.name, l.{w.qty}, substr(j.{w.date}, 1, 4) FROM {w.lines} l JOIN {w.items} i "
                                   f"ON l.{g.item_fk} = i.id JOIN {w.jobs} j ON l.{g.job_fk} = j.id")
             want = {n for n, q, y in lines if q in (1, 2) and y == year}
             loose = {n for n, q, y in lines if q == 1 or (q == 2 and y == year)}
@@ -113,7 +105,7 @@ def test_each_known_city_once_and_none_missing(generated):
         w = g.w
         name = re.search(rf"{w.groups}\.name = '([^']+)'", p["query"]).group(1)
         assert name in p["question"], p
-        want = {c for (c,) in _rows(g.path, f"SELECT pa.city FROM {w.parties} pa JOIN {w.jobs} j ON j.{g.party_fk} = pa.id "
+        want = {c for (c,) in db_rows(g.path, f"SELECT pa.city FROM {w.parties} pa JOIN {w.jobs} j ON j.{g.party_fk} = pa.id "
                                             f"JOIN {w.lines} l ON l.{g.job_fk} = j.id JOIN {w.items} i ON l.{g.item_fk} = i.id "
                                             f"JOIN {w.groups} gr ON i.{g.group_fk} = gr.id WHERE gr.name = ?", (name,))}
         got = [r[0] for r in _answer(g, p)]
@@ -126,9 +118,9 @@ def test_never_had_lists_exactly_the_parties_without_a_matching_job(generated):
         w = g.w
         city = re.search(r"city = '([^']+)'", p["query"]).group(1)
         status = next((s for s in w.statuses if f"status = '{s}'" in p["query"]), None)
-        jobs = _rows(g.path, f"SELECT {g.party_fk}, status FROM {w.jobs}")
+        jobs = db_rows(g.path, f"SELECT {g.party_fk}, status FROM {w.jobs}")
         busy = {pid for pid, s in jobs if status is None or s == status}
-        want = {n for pid, n, c in _rows(g.path, f"SELECT id, name, city FROM {w.parties}") if c == city and pid not in busy}
+        want = {n for pid, n, c in db_rows(g.path, f"SELECT id, name, city FROM {w.parties}") if c == city and pid not in busy}
         assert city in p["question"] and sorted(r[0] for r in _answer(g, p)) == sorted(want), p
         statuses[status is None] += 1
     assert statuses[True] >= 3 and statuses[False] >= 10
@@ -140,7 +132,7 @@ def test_a_missing_city_gets_the_stand_in_word_on_every_job_of_the_month(generat
         ym = re.search(r"= '(\d{4}-\d\d)'", p["query"]).group(1)
         word = re.search(r"'([^']+)'\)", p["query"]).group(1)
         assert word in p["question"], p
-        want = {(j, c if c is not None else word) for j, c in _rows(
+        want = {(j, c if c is not None else word) for j, c in db_rows(
             g.path, f"SELECT j.id, pa.city FROM {w.jobs} j JOIN {w.parties} pa ON j.{g.party_fk} = pa.id "
                     f"WHERE substr(j.{w.date}, 1, 7) = ?", (ym,))}
         got = _answer(g, p)
@@ -153,7 +145,7 @@ def test_top_by_quantity_is_the_largest_sums(generated):
         city = re.search(r"city = '([^']+)'", p["query"]).group(1)
         n = int(p["query"].rsplit("LIMIT ", 1)[1])
         sums = Counter()
-        for name, q in _rows(g.path, f"SELECT i.id || ':' || i.name, l.{w.qty} FROM {w.lines} l JOIN {w.items} i ON "
+        for name, q in db_rows(g.path, f"SELECT i.id || ':' || i.name, l.{w.qty} FROM {w.lines} l JOIN {w.items} i ON "
                                      f"l.{g.item_fk} = i.id JOIN {w.jobs} j ON l.{g.job_fk} = j.id JOIN {w.parties} pa ON "
                                      f"j.{g.party_fk} = pa.id WHERE pa.city = ?", (city,)):
             sums[name] += q

@@ -17,6 +17,7 @@ from generated_pairs import (
     assert_no_ecommerce_vocabulary,
     assert_no_evaluation_question,
     assert_the_products_prompt,
+    db_rows,
 )
 from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import ledger_data as L
@@ -34,14 +35,6 @@ OPTS = DataOptions(example_values=3)
 def generated(tmp_path_factory):
     pairs, ledgers, report = L.generate(tmp_path_factory.mktemp("ledger"), SEED, TARGET)
     return pairs, ledgers, report, L.to_records(pairs, ledgers, OPTS, source="ledger")
-
-
-def _rows(path: str, sql: str, params=()) -> list[tuple]:
-    con = sqlite3.connect(path)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def test_deterministic_for_a_seed(generated, tmp_path):
@@ -100,7 +93,7 @@ def test_line_amounts_use_the_rate_charged_on_the_line_unless_the_list_rate_is_a
         if not named:
             continue
         assert named.group(1) in p["question"] and year in p["question"], p
-        rows = _rows(g.path, f"SELECT l.{w.qty}, l.{w.charged}, i.{w.list_rate} FROM {w.lines} l "
+        rows = db_rows(g.path, f"SELECT l.{w.qty}, l.{w.charged}, i.{w.list_rate} FROM {w.lines} l "
                              f"JOIN {w.jobs} j ON l.{g.job_fk} = j.id JOIN {w.items} i ON l.{g.item_fk} = i.id "
                              f"JOIN {w.groups} gr ON i.{g.group_fk} = gr.id "
                              f"WHERE gr.name = ? AND substr(j.{w.date}, 1, 4) = ?", (named.group(1), year))
@@ -124,7 +117,7 @@ def test_billed_amounts_come_from_the_stored_total_and_stock_from_the_items_own_
         if p["template"] == "on_hand_value":
             assert w.lines not in p["query"] and w.jobs not in p["query"], p
             name = re.search(r"name = '([^']+)'", p["query"]).group(1)
-            want = sum(r * u for r, u in _rows(g.path, f"SELECT i.{w.list_rate}, i.{w.units} FROM {w.items} i JOIN "
+            want = sum(r * u for r, u in db_rows(g.path, f"SELECT i.{w.list_rate}, i.{w.units} FROM {w.items} i JOIN "
                                                        f"{w.groups} gr ON i.{g.group_fk} = gr.id WHERE gr.name = ?",
                                                (name,)))
             assert execute_readonly(g.path, p["query"]).rows[0][0] == pytest.approx(want), p
@@ -145,7 +138,7 @@ def test_a_year_the_question_names_filters_every_part_of_the_query(generated):
     assert n >= 10
     g = generated[1][0]
     w = g.w
-    assert _rows(g.path, f"SELECT COUNT(*) FROM {w.jobs} j WHERE abs(j.{w.total} - (SELECT SUM(l.{w.qty} * "
+    assert db_rows(g.path, f"SELECT COUNT(*) FROM {w.jobs} j WHERE abs(j.{w.total} - (SELECT SUM(l.{w.qty} * "
                          f"l.{w.charged}) FROM {w.lines} l WHERE l.{g.job_fk} = j.id)) > 1")[0][0] > 0
 
 

@@ -23,6 +23,13 @@ def _party_join(g: Ledger) -> str:
     return f"JOIN {g.w.parties} ON {g.w.jobs}.{g.party_fk} = {g.w.parties}.id"
 
 
+def _items_on_jobs(g: Ledger) -> str:
+    """FROM items JOIN lines JOIN jobs: an item with each line it is on and that line's job."""
+    w = g.w
+    return (f"FROM {w.items} JOIN {w.lines} ON {w.lines}.{g.item_fk} = {w.items}.id "
+            f"JOIN {w.jobs} ON {w.lines}.{g.job_fk} = {w.jobs}.id")
+
+
 def two_choices_and_a_year(g: Ledger, con, rng):
     """Jobs of a year in either of two statuses (counted), or items on lines of one or two units in a year: the two
     choices in parentheses or an IN list, the year outside them."""
@@ -46,8 +53,7 @@ def two_choices_and_a_year(g: Ledger, con, rng):
                    "List the {its} that appeared on {lines} with a {q} of 1 or 2 during {y}, each once.",
                    "{y}: which {its} had a {line} whose {q} was just one or two?"],
              its=w.item.many, line=w.line.one, lines=w.line.many, q=w.qty_words, y=y)
-    sql = (f"SELECT DISTINCT {w.items}.name FROM {w.items} JOIN {w.lines} ON {w.lines}.{g.item_fk} = {w.items}.id "
-           f"JOIN {w.jobs} ON {w.lines}.{g.job_fk} = {w.jobs}.id WHERE {test} AND {_year(g)} = '{y}'")
+    sql = f"SELECT DISTINCT {w.items}.name {_items_on_jobs(g)} WHERE {test} AND {_year(g)} = '{y}'"
     return [Cand("two_choices_and_a_year", qs, sql, min_rows=2)]
 
 
@@ -121,8 +127,7 @@ def top_by_quantity(g: Ledger, con, rng):
                    "Top {n} {its} that {c} {ps} took the most {q} of, with the totals."],
              n=n, its=w.item.many, q=w.qty_words, ps=w.party.many, c=city, jobs=w.job.many)
     total = f"SUM({w.lines}.{w.qty})"
-    sql = (f"SELECT {w.items}.name, {total} FROM {w.items} JOIN {w.lines} ON {w.lines}.{g.item_fk} = {w.items}.id "
-           f"JOIN {w.jobs} ON {w.lines}.{g.job_fk} = {w.jobs}.id {_party_join(g)} WHERE {w.parties}.city = {lit(city)} "
+    sql = (f"SELECT {w.items}.name, {total} {_items_on_jobs(g)} {_party_join(g)} WHERE {w.parties}.city = {lit(city)} "
            f"GROUP BY {w.items}.id, {w.items}.name ORDER BY {total} DESC LIMIT {n}")
     return [Cand("top_by_quantity", qs, sql, tie_k=n, min_rows=n)]
 
