@@ -52,8 +52,8 @@ def generate(directory: str | Path, seed: int, target: int, templates=TEMPLATES,
     count = max(1, math.ceil(target / (per_db * len(DOMAINS)))) * len(DOMAINS)
     ledgers = build_databases(directory, seed, count, prefix)
     report.databases = len(ledgers)
-    per_db = [pairs_for_database(g, seed, report, templates) for g in ledgers]
-    by_template = [_interleave([db.get(fn.__name__, []) for db in per_db]) for fn in templates]
+    by_db = [pairs_for_database(g, seed, report, templates) for g in ledgers]
+    by_template = [_interleave([db.get(fn.__name__, []) for db in by_db]) for fn in templates]
     pairs = _interleave(by_template)[:target]
     random.Random(seed + 2).shuffle(pairs)
     report.kept = len(pairs)
