@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .both_checks import either_for_both
 from .group_checks import ungrouped_column
 from .join_checks import mismatched_join
 from .literal_checks import always_false_literal
@@ -27,6 +28,7 @@ CHECKS: dict[str, Check] = {
     "shape": lambda db, question, sql, schema: shape_problem(sql, schema),
     "join": lambda db, question, sql, schema: mismatched_join(sql, schema),
     "negation": negated_child_test,
+    "both": either_for_both,
     "question": unused_question_value,
     "year": unused_question_year,
     "repeats": lambda db, question, sql, schema: repeated_rows(db, question, sql),
@@ -48,7 +50,8 @@ def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str 
     column taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data
     (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL), a
     foreign key joined to a table it does not refer to (join_checks), a `<>` on the rows of a joined child table where
-    the parent is meant (negation_checks), or a value the question names that the
+    the parent is meant (negation_checks), two values of one column tested at once where the question asks for
+    both (both_checks), or a value the question names that the
     query never uses (question_values, a year among them), or repeated rows where the question asks for each value once
     (row_checks), or a NULL where it asks to leave unknown values out (row_checks); None when none finds anything."""
     found = first_finding(db_path, question, sql, schema)
