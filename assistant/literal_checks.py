@@ -26,12 +26,10 @@ import time
 
 from sqlglot import exp
 
-from .errors import NicheError
 from .schema import Schema, Table
 from .sqlcheck import parse
-from .sqlite_io import execute_readonly
+from .sqlite_io import lookup
 
-LOOKUP_TIMEOUT_S = 2.0  # each lookup scans the compared column at most once
 MAX_SUGGESTIONS = 3
 ELSEWHERE_BUDGET_S = 3.0  # all the lookups of other columns for one value together
 
@@ -119,10 +117,7 @@ def holds_text(declared: str) -> bool:
 
 
 def _lookup(db_path: str, sql: str) -> list | None:
-    try:
-        return execute_readonly(db_path, sql, timeout_s=LOOKUP_TIMEOUT_S, max_rows=MAX_SUGGESTIONS).rows
-    except NicheError:
-        return None
+    return lookup(db_path, sql, MAX_SUGGESTIONS)
 
 
 def _quote(value) -> str:

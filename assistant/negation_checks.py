@@ -21,13 +21,11 @@ import re
 
 from sqlglot import exp
 
-from .errors import NicheError
 from .schema import Schema, Table
-from .sql_tables import own, resolve, tables_by_alias
+from .sql_tables import conjuncts, own, resolve, tables_by_alias
 from .sqlcheck import parse
-from .sqlite_io import execute_readonly
+from .sqlite_io import lookup
 
-LOOKUP_TIMEOUT_S = 2.0
 NEGATION = re.compile(r"\b(not|no|never|without|none)\b|n't\b", re.IGNORECASE)
 
 
@@ -46,7 +44,7 @@ def negated_child_test(db_path: str, question: str, sql: str, schema: Schema) ->
         if where is None or len(tables) < 2 or any(c.find(exp.Star) for p in parts for c in p.find_all(exp.Count)):
             continue  # COUNT(*): the rows are what is counted, and a test on them filters what it counts
         listed = {r[0] for p in parts for c in p.find_all(exp.Column) if own(c, select) and (r := resolve(c, tables))}
-        for term in _conjuncts(where.this):
+        for term in conjuncts(where.this):
             found = _child_test(term, tables, listed)
             if found is None:
                 continue
@@ -65,10 +63,6 @@ def negated_child_test(db_path: str, question: str, sql: str, schema: Schema) ->
                     f"{fk.columns[0]} FROM {child.name} WHERE {child.name}.{column} = {value}), without joining "
                     f"{child.name} for it")
     return None
-
-
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    return list(node.flatten()) if isinstance(node, exp.And) else [node]
 
 
 def _child_test(term: exp.Expression, tables: dict[str, Table], listed: set[str]):
@@ -100,12 +94,8 @@ def _is_value(node: exp.Expression, tables: dict[str, Table]) -> bool:
 
 def _one_per_parent(db_path: str, child: Table, key: str) -> bool:
     """Whether *child*'s *key* never repeats in the data (one child row per parent), or cannot be looked up."""
-    q = f'SELECT COUNT("{key}") = COUNT(DISTINCT "{key}") FROM "{child.name}"'
-    try:
-        rows = execute_readonly(db_path, q, timeout_s=LOOKUP_TIMEOUT_S, max_rows=1).rows
-    except NicheError:
-        return True
-    return bool(rows and rows[0][0])
+    rows = lookup(db_path, f'SELECT COUNT("{key}") = COUNT(DISTINCT "{key}") FROM "{child.name}"', 1)
+    return rows is None or bool(rows and rows[0][0])
 
 
 def _primary_key(table: Table) -> str | None:

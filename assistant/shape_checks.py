@@ -23,7 +23,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .schema import Schema, Table
-from .sql_tables import own, resolve, tables_by_alias
+from .sql_tables import conjuncts, own, resolve, tables_by_alias
 from .sqlcheck import parse
 
 
@@ -73,7 +73,7 @@ def _unfiltered(select: exp.Select) -> str:
 
 def _where_terms(select: exp.Select) -> set[str]:
     where = select.args.get("where")
-    return {t.sql(dialect="sqlite") for t in _conjuncts(where.this)} if where is not None else set()
+    return {t.sql(dialect="sqlite") for t in conjuncts(where.this)} if where is not None else set()
 
 
 def _aggregates_only(node: exp.Expression) -> bool:
@@ -96,8 +96,8 @@ def null_test_after_inner_join(tree: exp.Expression, schema: Schema) -> str | No
         if where is None or any(j.side for j in joins) or any("OUTER" in (j.kind or "").upper() for j in joins):
             continue
         tables = tables_by_alias(select, schema)
-        tests = _conjuncts(where.this)
-        conditions = tests + [c for j in joins if j.args.get("on") for c in _conjuncts(j.args["on"])]
+        tests = conjuncts(where.this)
+        conditions = tests + [c for j in joins if j.args.get("on") for c in conjuncts(j.args["on"])]
         tied = {k for eq in conditions if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column)
                 and isinstance(eq.expression, exp.Column)
                 for k in (resolve(eq.this, tables), resolve(eq.expression, tables)) if k}
@@ -116,11 +116,6 @@ def null_test_after_inner_join(tree: exp.Expression, schema: Schema) -> str | No
                         f"value there. To find rows with no match, LEFT JOIN that table and test IS NULL, or use "
                         f"NOT EXISTS / NOT IN")
     return None
-
-
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    node = node.unnest() if isinstance(node, exp.Paren) else node
-    return list(node.flatten()) if isinstance(node, exp.And) else [node]
 
 
 def _never_null(table: Table, name: str, tied: bool) -> str | None:

@@ -1,5 +1,6 @@
-"""Which schema table each name of one SELECT stands for, and which table a column of it belongs to: the
-lookups that the checks of a parsed query (group_checks, shape_checks) share."""
+"""Which schema table each name of one SELECT stands for, and which table a column of it belongs to, and the
+conditions a WHERE or ON requires together: the lookups that the checks of a parsed query (group_checks,
+shape_checks, join_checks, negation_checks) share."""
 
 from __future__ import annotations
 
@@ -31,3 +32,10 @@ def resolve(column: exp.Column, tables: dict[str, Table]) -> tuple[str, str] | N
         return (column.table.lower(), name) if table is not None and table.column(name) else None
     holders = [alias for alias, table in tables.items() if table.column(name)]
     return (holders[0], name) if len(holders) == 1 else None
+
+
+def conjuncts(node: exp.Expression) -> list[exp.Expression]:
+    """The conditions that *node* (a WHERE's or an ON's expression) requires together: the terms of its top-level
+    AND, inside one pair of parentheses."""
+    node = node.unnest() if isinstance(node, exp.Paren) else node
+    return list(node.flatten()) if isinstance(node, exp.And) else [node]

@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import DatabaseError, DatabaseMissing, NotADatabase, QueryError, QueryTimeout, WriteRefused
+from .errors import (
+    DatabaseError,
+    DatabaseMissing,
+    NicheError,
+    NotADatabase,
+    QueryError,
+    QueryTimeout,
+    WriteRefused,
+)
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_TIMEOUT_S = 10.0
 DEFAULT_MAX_ROWS = 1000
+LOOKUP_TIMEOUT_S = 2.0  # an answer check's lookup scans a column at most once
 
 
 def check_database_file(path: str | os.PathLike) -> Path:
@@ -188,3 +197,12 @@ def execute_write(path: str | os.PathLike, sql: str, *, timeout_s: float | None 
         return result
     finally:
         con.close()
+
+
+def lookup(db_path: str | os.PathLike, sql: str, max_rows: int) -> list | None:
+    """The rows of a small read-only query an answer check makes on the user's file (at most *max_rows*, at most
+    LOOKUP_TIMEOUT_S); None when it fails or runs out of time, so that a check stays silent rather than failing."""
+    try:
+        return execute_readonly(db_path, sql, timeout_s=LOOKUP_TIMEOUT_S, max_rows=max_rows).rows
+    except NicheError:
+        return None
