@@ -36,7 +36,8 @@ def _build_data(a) -> int:
                        val_fraction=a.val_fraction, example_values=a.example_values, augment=a.augment,
                        augment_with=_names(a.augment_with), sql_style=a.sql_style, enum_values=a.enum_values,
                        hierarchies=a.hierarchies,
-                       hierarchy_dir=a.hierarchy_dir, ledgers=a.ledgers, clauses=a.clauses)
+                       hierarchy_dir=a.hierarchy_dir, ledgers=a.ledgers, clauses=a.clauses,
+                       row_sets=a.row_sets)
     tok = None
     if a.tokenizer:
         tok = load_tokenizer(resolve_base(a.tokenizer, a.gguf_file))
@@ -172,6 +173,10 @@ def parser() -> argparse.ArgumentParser:
                    help="add N generated pairs about how clauses are written (two choices in parentheses beside "
                         "another condition, DISTINCT through joins, NOT EXISTS, COALESCE for a missing value, a top N "
                         "by a sum), on databases of the same builder (training/clause_templates.py); 0 = none")
+    b.add_argument("--row-sets", type=int, default=0, metavar="N",
+                   help="add N generated pairs about a party's rows meeting two tests at once (some of one kind and "
+                        "none of another; both of two values, intersected), on databases of the same builder "
+                        "(training/row_set_templates.py); 0 = none")
     _enum_arg(b)
     _style_arg(b)
     b.set_defaults(func=_build_data)

@@ -49,14 +49,15 @@ class DataOptions:
     hierarchy_dir: str | None = None  # where their databases are written (default: a temporary directory)
     ledgers: int = 0  # generated pairs about money columns to add (training/ledger_data.py); 0 = none
     clauses: int = 0  # generated pairs about how clauses are written (training/clause_templates.py); 0 = none
+    row_sets: int = 0  # generated pairs about a party's rows meeting two tests (training/row_set_templates.py); 0 = none
 
     def __post_init__(self):
         if self.max_seq_len < 64:
             raise ValueError(f"max_seq_len {self.max_seq_len} is too small (at least 64)")
         if not 0.0 <= self.val_fraction < 0.5:
             raise ValueError(f"val_fraction must be in [0, 0.5), got {self.val_fraction}")
-        if min(self.example_values, self.enum_values, self.hierarchies, self.ledgers, self.clauses) < 0:
-            raise ValueError("example_values, enum_values, hierarchies, ledgers and clauses must be >= 0")
+        if min(self.example_values, self.enum_values, self.hierarchies, self.ledgers, self.clauses, self.row_sets) < 0:
+            raise ValueError("example_values, enum_values, hierarchies, ledgers, clauses and row_sets must be >= 0")
         if self.augment_with and not self.augment:
             raise ValueError("augment_with names opt-in augmentation templates: it needs augment > 0")
         if self.sql_style not in STYLES:
@@ -73,6 +74,7 @@ class BuildReport:
     hierarchies: int = 0  # generated hierarchy pairs added (before the length filter), all in train
     ledgers: int = 0  # generated money-column pairs added (before the length filter), all in train
     clauses: int = 0  # generated clause pairs added (before the length filter), all in train
+    row_sets: int = 0  # generated row-set pairs added (before the length filter), all in train
     sql_style: dict = field(default_factory=dict)  # restyle outcomes (training/sql_style.py) -> count
     train: int = 0
     val: int = 0
@@ -169,7 +171,12 @@ def build(opts: DataOptions, tokenizer=None) -> tuple[list[dict], list[dict], Bu
         from .ledger_data import clause_records
         clau = clause_records(opts)
     report.clauses = len(clau)
-    for rec in [make_record(e, opts) for e in unique] + aug + hier + ledg + clau:
+    rows = []
+    if opts.row_sets > 0:  # the same builder again, named rowset_*, with training/row_set_templates.py
+        from .ledger_data import row_set_records
+        rows = row_set_records(opts)
+    report.row_sets = len(rows)
+    for rec in [make_record(e, opts) for e in unique] + aug + hier + ledg + clau + rows:
         if tokenizer is not None:
             n = len(encode(tokenizer, rec["messages"]).input_ids)
             if n > opts.max_seq_len:

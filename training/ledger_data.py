@@ -7,7 +7,8 @@ runs and returns a sensible result (augment.accept), the system message is the p
 database file, and the records say "source": "ledger", "template" and a db_id naming the synthetic database.
 Opt-in: `nichelm-train build-data ... --ledgers N` adds N pairs to the training split (never to validation).
 `--clauses N` adds pairs of training/clause_templates.py (how a few clauses are written) the same way, on databases
-of the same builder named clause_* (source "ledger" too).
+of the same builder named clause_* (source "ledger" too), and `--row-sets N` pairs of training/row_set_templates.py
+(a party's jobs meeting two tests at once) on databases named rowset_*.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from .clause_templates import TEMPLATES as CLAUSE_TEMPLATES
 from .hierarchy_data import _interleave, template_pairs, to_records, write_databases
 from .ledger_domains import DOMAINS, Ledger, build
 from .ledger_templates import TEMPLATES
+from .row_set_templates import TEMPLATES as ROW_SET_TEMPLATES
 
 PER_DB_TEMPLATE = 5  # at most this many pairs of one template from one database
 PAIRS_PER_DB = 28  # what one database is expected to give: sets how many databases a target needs
 CLAUSE_PAIRS_PER_DB = 22  # the same for the clause templates (five of them; ties at a LIMIT are dropped)
+ROW_SET_PAIRS_PER_DB = 9  # and for the row-set templates (two of them)
 
 
 def build_databases(directory: str | Path, seed: int, count: int, prefix: str = "ledger") -> list[Ledger]:
@@ -73,6 +76,12 @@ def clause_records(opts) -> list[dict]:
     """The build-data hook of DataOptions.clauses: pairs of training/clause_templates.py on databases of their own
     (clause_workshop_1, ...), as ledger_records."""
     return _records(opts, opts.clauses, CLAUSE_TEMPLATES, "clause", CLAUSE_PAIRS_PER_DB)
+
+
+def row_set_records(opts) -> list[dict]:
+    """The build-data hook of DataOptions.row_sets: pairs of training/row_set_templates.py on databases of their own
+    (rowset_workshop_1, ...), as ledger_records."""
+    return _records(opts, opts.row_sets, ROW_SET_TEMPLATES, "rowset", ROW_SET_PAIRS_PER_DB)
 
 
 def _records(opts, target: int, templates, prefix: str, per_db: int) -> list[dict]:
