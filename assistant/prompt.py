@@ -18,7 +18,7 @@ from __future__ import annotations
 EXAMPLE_VALUES = 3
 # Prompt v2: a category column (at most this many distinct short values, repeated across rows) lists all
 # of them ("-- one of ..."), so the model can match a value the question names even when it is not among
-# the first few. 0 = off (prompt v1). Off while the shipped adapter (nichelm-v17-lora: runs of v2's
+# the first few. 0 = off (prompt v1). Off while the shipped adapter (nichelm-v18-lora: runs of v2's
 # recipe) is trained on prompt v1: the adapter trained with the lists (v3, ENUM_VALUES = 10 at commit c2c1714) scored
 # e-commerce 0.540 / Spider dev 0.728 against v2's 0.542 / 0.751 (README, "The v3 experiment").
 ENUM_VALUES = 0

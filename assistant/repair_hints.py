@@ -7,6 +7,10 @@ really is and how the tables join, so the repair turn says so:
     orders has no column product_id; product_id is in order_items, reviews (order_items.order_id = orders.id)
     customers.country is in customers, which the query does not join: order_items.order_id = orders.id,
     orders.customer_id = customers.id
+    no table in the query has country; country is in customers: join customers to firsts on
+    firsts.customer_id = customers.id
+
+(the last where the outer query reads a WITH table, firsts, that kept the key of the table holding the column).
 
 Pure functions over `schema.Schema`; `service.answer_question` adds the hint to the repair message.
 """
@@ -18,6 +22,7 @@ import re
 from collections import deque
 
 from .schema import Schema, Table
+from .sql_scope import outer_sources
 
 _NO_COLUMN = re.compile(r"no such column: (?:([\w$]+)\.)?([\w$]+)", re.IGNORECASE)
 _NO_TABLE = re.compile(r"no such table: (?:main\.)?([\w$]+)", re.IGNORECASE)
@@ -101,7 +106,9 @@ def _column_hint(schema: Schema, sql: str, qualifier: str | None, column: str) -
         return f"{named.name}.{column} is in {named.name}, which the query does not join{how}"
     lead = f"{named.name} has no column {column}" if named is not None else f"no table in the query has {column}"
     if holders:
-        return lead + f"; {column} is in " + _list(t.name for t in holders) + _path_note(schema, named, used, holders)
+        where = f"; {column} is in " + _list(t.name for t in holders)
+        via_cte = _cte_join(schema, sql, holders) if named is None else None
+        return lead + where + (via_cte or _path_note(schema, named, used, holders))
     pool = named.columns if named is not None else [c for t in schema.tables for c in t.columns]
     similar = _similar(column, [c.name for c in pool])
     if similar:
@@ -121,6 +128,26 @@ def _path_note(schema: Schema, named: Table | None, used: list[str], holders: li
         return ""
     paths = [p for p in (join_path(schema, sources, t.name) for t in holders) if p]
     return f" ({', '.join(min(paths, key=len))})" if paths else ""
+
+
+def _cte_join(schema: Schema, sql: str, holders: list[Table]) -> str | None:
+    """": join H to C on C.x = H.id" where the outer query reads a CTE C whose column x has the name of a foreign key
+    to a holder H of the missing column (a per-customer CTE that kept customer_id, asked for the customer's country):
+    the join keeps what the CTE computed, where a path from the tables inside it would start over from them."""
+    by_name = {h.name.lower(): h for h in holders}
+    for ref in outer_sources(sql, schema):
+        if ref.kind != "cte":
+            continue
+        for col in ref.columns or ():
+            for t in schema.tables:
+                for fk in t.foreign_keys:
+                    holder = by_name.get(fk.ref_table.lower())
+                    if holder is None or len(fk.columns) != 1 or fk.columns[0].lower() != col.lower():
+                        continue
+                    key = fk.ref_columns[0] or (holder.primary_key[0] if len(holder.primary_key) == 1 else "")
+                    if key:
+                        return f": join {holder.name} to {ref.ref_name} on {ref.ref_name}.{col} = {holder.name}.{key}"
+    return None
 
 
 def _similar(name: str, candidates: list[str]) -> list[str]:

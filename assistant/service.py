@@ -16,6 +16,7 @@ from .errors import NicheError, NoSQLFound, Problem
 from .prompt import ENUM_VALUES, EXAMPLE_VALUES
 from .repair_hints import repair_hint
 from .schema import Schema, read_schema, schema_version
+from .sql_scope import with_kept
 from .sqlcheck import extract_sql, reads_only, validate
 from .sqlite_io import execute_readonly, prepare_error
 
@@ -158,6 +159,9 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
         gens.append(fix)
         greedy = False
         sql2, problems2 = sql_from_output(fix.text, schema)
+        kept_with = with_kept(sql2, base or "", schema) if sql2 else None
+        if kept_with:  # it joined a WITH table of the answer it repairs and dropped the table's definition
+            sql2, problems2 = sql_from_output(kept_with, schema)
         # A question that got a query must not get a statement that changes things (or DDL) instead.
         same_kind = reads_only(sql2) is True or (sql is not None and reads_only(sql) is not True)
         if sql2 is None or not same_kind:

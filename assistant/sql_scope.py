@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .sql_lexer import Tok
+from .sql_lexer import Tok, tokenize
 from .sql_words import RESERVED, TABLE_FUNCTIONS
 
 # --------------------------------------------------------------------------------------------- schema
@@ -398,6 +398,31 @@ def _output_columns(g: Group, index: SchemaIndex, ctes: list[TableRef], depth: i
                                                     or not is_op(sel[-2], ".")) or is_name(last) or (len(sel) == 1 and is_word(last)):
             out.append(last.value)
     return tuple(out)
+
+
+def outer_sources(sql: str, schema) -> list[TableRef]:
+    """The table sources of *sql*'s outermost SELECT (its first core), CTEs with the columns their bodies yield."""
+    root = build_groups(tokenize(sql))
+    if not root.is_query:
+        return []
+    index = SchemaIndex.of(schema)
+    return _table_refs(_core_items(root), index, collect_ctes([root], index), 0)
+
+
+def with_kept(repaired_sql: str, failed_sql: str, schema) -> str | None:
+    """*repaired_sql* with the WITH clause of *failed_sql* in front, where the repair reads a table that only that
+    clause defined and has no WITH of its own (a repair that joined a WITH table and dropped its definition);
+    None otherwise."""
+    repaired = build_groups(tokenize(repaired_sql))
+    failed = build_groups(tokenize(failed_sql))
+    if repaired.first_word() == "WITH" or failed.first_word() != "WITH":
+        return None
+    defs, rest = _split_with(failed)
+    names = {d[0].value.lower() for d in defs} - {n.lower() for n in SchemaIndex.of(schema).names}
+    words = {t.value.lower() for t in tokenize(repaired_sql) if t.kind in ("word", "qident")}
+    if not rest or not names & words:
+        return None
+    return failed_sql[:rest[0].start].rstrip() + " " + repaired_sql.strip()
 
 
 def ref_columns(ref: TableRef, index: SchemaIndex) -> tuple[str, ...]:

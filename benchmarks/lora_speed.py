@@ -3,7 +3,7 @@
     python benchmarks/lora_speed.py MODEL.gguf[+ADAPTER.gguf] [...] [--threads 2] [--repeats 3] [--out FILE.json]
 
 Each spec is a GGUF model, optionally `+` a GGUF LoRA adapter llama.cpp applies at run time, e.g.
-`base-q4_k_m.gguf+nichelm-v17-lora.gguf` against the same adapter merged into one file
+`base-q4_k_m.gguf+nichelm-v18-lora.gguf` against the same adapter merged into one file
 (`nichelm-convert merge-lora ... --out merged-q6_k.gguf`). For each, a fixed chat prompt of about 60 tokens
 is evaluated from an empty cache, then 24 tokens are decoded greedily, then the prompt's last 24 tokens are
 evaluated again with the rest cached (a question after a cached schema, as the daemon's cached case: a small

@@ -8,7 +8,7 @@ merged file decodes at the speed of a plain model. The base's Q4_K_M blocks are 
 (merging v2 into Q4_K_M cost 4 points on e-commerce, README), so the default type is Q8_0: the merged
 weights, dequantized base plus update, as the training saw them, kept to about 8 bits.
 
-    nichelm-convert merge-lora --base base-q4_k_m.gguf --lora nichelm-v17-lora.gguf --out nichelm-v17-q8_0.gguf
+    nichelm-convert merge-lora --base base-q4_k_m.gguf --lora nichelm-v18-lora.gguf --out nichelm-v18-q8_0.gguf
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
 @click.option("--backend", type=click.Choice(KINDS), default="local", show_default=True)
 @click.option("--model", help="local: GGUF path or model name; anthropic: model id (default Claude Haiku 4.5); "
               "transformers: checkpoint dir or .gguf; daemon: model for an autostarted daemon.")
-@click.option("--lora", help="LoRA adapter: a GGUF path or registry name (e.g. nichelm-v17-lora) for local/daemon, "
+@click.option("--lora", help="LoRA adapter: a GGUF path or registry name (e.g. nichelm-v18-lora) for local/daemon, "
               "a PEFT directory for transformers; none by default, so --model alone is the base model.")
 @click.option("--candidates", type=int, default=1, show_default=True,
               help="Sample N candidates and keep the answer most of them agree on when executed.")

@@ -66,3 +66,24 @@ def assert_the_products_prompt(pairs: list[dict], records: list[dict], paths: di
         assert (rec["db_id"], rec["question"], rec["query"], rec["template"]) == (
             p["db_id"], p["question"], p["query"], p["template"])
         assert rec["source"] == source and rec["sql_style"] == "same"
+
+
+def assert_build_adds_to_train_only(monkeypatch, head: int, field: str, n: int, is_new, **base) -> list[dict]:
+    """On the first *head* Spider train questions (fast): build-data with DataOptions(*field*=*n*) gives the records
+    and the validation split of the same build without it, plus *n* records (those *is_new* picks), all in train.
+    *base*: options of both builds. Returns the new records."""
+    from nichelm.training import spider_data
+    from nichelm.training.dataset import DataOptions, build
+
+    real = spider_data.load_split
+    first = real("train")[:head]
+    monkeypatch.setattr(spider_data, "load_split",
+                        lambda split, root=None: first if split == "train" else real(split, root))
+    key = lambda recs: sorted(json.dumps(r, sort_keys=True) for r in recs)
+    train0, val0, report0 = build(DataOptions(seed=7, example_values=3, **base))
+    train, val, report = build(DataOptions(seed=7, example_values=3, **base, **{field: n}))
+    new = [r for r in train if is_new(r)]
+    assert getattr(report0, field) == 0 and getattr(report, field) == len(new) == n
+    assert key(train0) == key([r for r in train if not is_new(r)])
+    assert key(val0) == key(val) and report.val_dbs == report0.val_dbs
+    return new

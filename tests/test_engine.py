@@ -378,3 +378,33 @@ def test_a_repair_that_sqlite_rejects_is_repaired_in_turn_with_its_error(engine,
     kept = answer_question(engine, schema, q, db_path=str(db), repair=True)
     assert (kept.sql, kept.repaired) == (first, False)
     assert any("'dog'" in p.message for p in kept.problems if p.kind == "check")
+
+
+def test_a_repair_that_joins_a_with_table_gets_its_definition_back(engine, tmp_path, monkeypatch):
+    """Scripted outputs, real prompts, database and checks: the first answer computes each owner's first pet in a
+    WITH table and tests a column that only owners has; the repair prompt says to join owners to that table, and the
+    repair, which joins it but drops its definition, runs with the first answer's WITH clause in front."""
+    from nichelm.assistant.engine import Generation
+
+    path = make_db(tmp_path / "owners.sqlite", """
+        CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT, city TEXT);
+        CREATE TABLE pets (id INTEGER PRIMARY KEY, owner_id INTEGER REFERENCES owners(id), adopted TEXT);
+        INSERT INTO owners VALUES (1, 'Ann', 'Oslo'), (2, 'Bo', 'Rome');
+        INSERT INTO pets VALUES (1, 1, '2020-01-01'), (2, 1, '2023-05-01'), (3, 2, '2023-02-01');""")
+    schema = SchemaCache().get(str(path))
+    with_clause = "WITH firsts AS (SELECT owner_id, MIN(adopted) AS first_day FROM pets GROUP BY owner_id)"
+    first = f"{with_clause} SELECT COUNT(*) FROM firsts WHERE city = 'Oslo' AND first_day LIKE '2020%'"
+    repair = ("SELECT COUNT(*) FROM firsts JOIN owners ON firsts.owner_id = owners.id "
+              "WHERE owners.city = 'Oslo' AND firsts.first_day LIKE '2020%'")
+    outputs, prompts = iter([first, repair]), []
+
+    def complete(prompt, **kw):
+        prompts.append(prompt)
+        return Generation(next(outputs), 10, 5, 0.01)
+
+    monkeypatch.setattr(engine, "complete", complete)
+    ans = answer_question(engine, schema, "How many owners in Oslo adopted their first pet in 2020?",
+                          db_path=str(path), repair=True)
+    assert "join owners to firsts on firsts.owner_id = owners.id" in prompts[1]
+    assert (ans.sql, ans.first_sql, ans.repaired) == (f"{with_clause} {repair}", first, True)
+    assert "no such column: city" in ans.replaced_because

@@ -6,7 +6,7 @@ from nichelm.assistant import models
 from nichelm.assistant.errors import ModelNotFound
 
 
-SHIPPED = "nichelm-v17-lora"  # the adapter the package ships and serves by default
+SHIPPED = "nichelm-v18-lora"  # the adapter the package ships and serves by default
 
 def test_bundled_adapter_is_present_and_verified():
     spec = models.get_spec(SHIPPED)

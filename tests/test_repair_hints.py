@@ -8,6 +8,7 @@ import pytest
 from nichelm.assistant.prompt import repair_messages
 from nichelm.assistant.repair_hints import join_path, repair_hint, tables_in
 from nichelm.assistant.schema import read_schema
+from nichelm.assistant.sql_scope import with_kept
 
 
 @pytest.fixture
@@ -87,3 +88,27 @@ def test_the_hint_goes_into_the_repair_turn():
                                    "query has x. Write a corrected SQLite query for the question.")
     plain = repair_messages("CREATE TABLE t (id INTEGER);", "q?", "SELECT x FROM t", "no such column: x")
     assert plain[-1]["content"] == "That query fails in SQLite: no such column: x. Write a corrected SQLite query for the question."
+
+
+def test_a_column_missing_from_a_with_table_joins_its_holder_to_it(library):
+    """The outer query reads a CTE that kept a foreign key's column: the hint joins the column's table to the CTE
+    (keeping what the CTE computed), not to the tables inside it."""
+    sql = ("WITH firsts AS (SELECT author_id, MIN(id) AS first_book FROM books GROUP BY author_id) "
+           "SELECT COUNT(*) FROM firsts WHERE country = 'NO'")
+    assert hint_for(library, sql) == ("no table in the query has country; country is in authors: join authors to "
+                                      "firsts on firsts.author_id = authors.id")
+    # a CTE without the key: the path from the query's tables, as for any query
+    sql = "WITH t AS (SELECT MIN(id) AS first_book FROM books) SELECT COUNT(*) FROM t, books WHERE country = 'NO'"
+    assert hint_for(library, sql) == "no table in the query has country; country is in authors (books.author_id = authors.id)"
+
+
+def test_a_with_clause_comes_back_only_for_a_repair_that_reads_its_table(library):
+    schema = read_schema(library)
+    failed = "WITH firsts AS (SELECT author_id FROM books) SELECT COUNT(*) FROM firsts WHERE country = 'NO'"
+    joined = "SELECT COUNT(*) FROM firsts JOIN authors ON firsts.author_id = authors.id"
+    assert with_kept(joined, failed, schema) == "WITH firsts AS (SELECT author_id FROM books) " + joined
+    assert with_kept("SELECT COUNT(*) FROM authors", failed, schema) is None  # does not read it
+    assert with_kept("WITH f AS (SELECT 1) " + joined, failed, schema) is None  # has a WITH of its own
+    assert with_kept(joined, "SELECT COUNT(*) FROM books", schema) is None  # nothing to bring back
+    shadow = "WITH books AS (SELECT * FROM books) SELECT title FROM books"
+    assert with_kept("SELECT title FROM books", shadow, schema) is None  # a schema table's name

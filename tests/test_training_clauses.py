@@ -6,7 +6,6 @@ top N by a sum. build-data unchanged without --clauses."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from generated_pairs import (
     ECOMMERCE_SET,
+    assert_build_adds_to_train_only,
     assert_no_ecommerce_vocabulary,
     assert_no_evaluation_question,
     assert_the_products_prompt,
@@ -22,9 +22,8 @@ from generated_pairs import (
 from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import clause_templates as C
 from nichelm.training import ledger_data as L
-from nichelm.training import spider_data
 from nichelm.training.cli import parser
-from nichelm.training.dataset import DataOptions, build
+from nichelm.training.dataset import DataOptions
 from nichelm.training.rerender import rerender
 from test_training_hierarchy import HAVE_SPIDER
 
@@ -167,15 +166,6 @@ def test_build_data_option():
 def test_build_data_adds_the_pairs_to_train_only(monkeypatch):
     """On the first 300 Spider train questions: with --clauses the other records and the validation split are
     the same as without, and every clause record is in train."""
-    real = spider_data.load_split
-    head = real("train")[:300]
-    monkeypatch.setattr(spider_data, "load_split",
-                        lambda split, root=None: head if split == "train" else real(split, root))
-    key = lambda recs: sorted(json.dumps(r, sort_keys=True) for r in recs)
-    train0, val0, report0 = build(DataOptions(seed=7, example_values=3, ledgers=20))
-    train, val, report = build(DataOptions(seed=7, example_values=3, ledgers=20, clauses=30))
-    clause = [r for r in train if r["db_id"].startswith("clause_")]
-    assert report0.clauses == 0 and report.clauses == len(clause) == 30
+    clause = assert_build_adds_to_train_only(monkeypatch, 300, "clauses", 30,
+                                             lambda r: r["db_id"].startswith("clause_"), ledgers=20)
     assert all(r["source"] == "ledger" for r in clause)
-    assert key(train0) == key([r for r in train if not r["db_id"].startswith("clause_")])
-    assert key(val0) == key(val) and report.val_dbs == report0.val_dbs

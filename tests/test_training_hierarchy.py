@@ -4,7 +4,6 @@ and build-data unchanged without --hierarchies."""
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections import Counter
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from generated_pairs import (
     ECOMMERCE_SET,
+    assert_build_adds_to_train_only,
     assert_no_ecommerce_vocabulary,
     assert_no_evaluation_question,
     assert_the_products_prompt,
@@ -21,7 +21,7 @@ from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import hierarchy_data as H
 from nichelm.training import spider_data
 from nichelm.training.cli import parser
-from nichelm.training.dataset import DataOptions, build
+from nichelm.training.dataset import DataOptions
 
 SEED, TARGET = 5, 200
 OPTS = DataOptions(example_values=3)
@@ -138,17 +138,8 @@ def test_build_data_option():
 def test_build_data_adds_the_pairs_to_train_only(monkeypatch, tmp_path):
     """On the first 400 Spider train questions (fast): with --hierarchies the Spider records and the
     validation split are the same as without, and every hierarchy record is in train."""
-    real = spider_data.load_split
-    head = real("train")[:400]
-    monkeypatch.setattr(spider_data, "load_split",
-                        lambda split, root=None: head if split == "train" else real(split, root))
-    key = lambda recs: sorted(json.dumps(r, sort_keys=True) for r in recs)
-    train0, val0, report0 = build(DataOptions(seed=7, example_values=3))
-    train, val, report = build(DataOptions(seed=7, example_values=3, hierarchies=30, hierarchy_dir=str(tmp_path)))
-    hier = [r for r in train if r.get("source") == "hierarchy"]
-    assert report0.hierarchies == 0 and report.hierarchies == len(hier) == 30
-    assert key(train0) == key([r for r in train if r.get("source") != "hierarchy"])
-    assert key(val0) == key(val) and report.val_dbs == report0.val_dbs
+    hier = assert_build_adds_to_train_only(monkeypatch, 400, "hierarchies", 30,
+                                           lambda r: r.get("source") == "hierarchy", hierarchy_dir=str(tmp_path))
     assert {f"{r['db_id']}.sqlite" for r in hier} <= {p.name for p in tmp_path.iterdir()}  # kept for later
 
 

@@ -5,7 +5,6 @@ build-data unchanged without --ledgers."""
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections import defaultdict
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 from generated_pairs import (
     ECOMMERCE_SET,
+    assert_build_adds_to_train_only,
     assert_no_ecommerce_vocabulary,
     assert_no_evaluation_question,
     assert_the_products_prompt,
@@ -21,9 +21,8 @@ from generated_pairs import (
 )
 from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import ledger_data as L
-from nichelm.training import spider_data
 from nichelm.training.cli import parser
-from nichelm.training.dataset import DataOptions, build
+from nichelm.training.dataset import DataOptions
 from nichelm.training.rerender import rerender
 from test_training_hierarchy import HAVE_SPIDER
 
@@ -154,14 +153,4 @@ def test_build_data_option():
 def test_build_data_adds_the_pairs_to_train_only(monkeypatch):
     """On the first 300 Spider train questions (fast): with --ledgers the Spider records and the validation
     split are the same as without, and every ledger record is in train."""
-    real = spider_data.load_split
-    head = real("train")[:300]
-    monkeypatch.setattr(spider_data, "load_split",
-                        lambda split, root=None: head if split == "train" else real(split, root))
-    key = lambda recs: sorted(json.dumps(r, sort_keys=True) for r in recs)
-    train0, val0, report0 = build(DataOptions(seed=7, example_values=3))
-    train, val, report = build(DataOptions(seed=7, example_values=3, ledgers=40))
-    ledger = [r for r in train if r.get("source") == "ledger"]
-    assert report0.ledgers == 0 and report.ledgers == len(ledger) == 40
-    assert key(train0) == key([r for r in train if r.get("source") != "ledger"])
-    assert key(val0) == key(val) and report.val_dbs == report0.val_dbs
+    assert_build_adds_to_train_only(monkeypatch, 300, "ledgers", 40, lambda r: r.get("source") == "ledger")

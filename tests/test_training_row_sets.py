@@ -6,13 +6,13 @@ of both values (never either), and in both cases another answer than the reading
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter, defaultdict
 
 import pytest
 from generated_pairs import (
     ECOMMERCE_SET,
+    assert_build_adds_to_train_only,
     assert_no_ecommerce_vocabulary,
     assert_no_evaluation_question,
     assert_the_products_prompt,
@@ -21,9 +21,8 @@ from generated_pairs import (
 from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import ledger_data as L
 from nichelm.training import row_set_templates as R
-from nichelm.training import spider_data
 from nichelm.training.cli import parser
-from nichelm.training.dataset import DataOptions, build
+from nichelm.training.dataset import DataOptions
 from test_training_hierarchy import HAVE_SPIDER
 
 SEED, TARGET = 11, 120
@@ -145,15 +144,6 @@ def test_build_data_option():
 def test_build_data_adds_the_pairs_to_train_only(monkeypatch):
     """On the first 300 Spider train questions: with --row-sets the other records and the validation split are
     the same as without, and every row-set record is in train."""
-    real = spider_data.load_split
-    head = real("train")[:300]
-    monkeypatch.setattr(spider_data, "load_split",
-                        lambda split, root=None: head if split == "train" else real(split, root))
-    key = lambda recs: sorted(json.dumps(r, sort_keys=True) for r in recs)
-    train0, val0, report0 = build(DataOptions(seed=7, example_values=3, clauses=20))
-    train, val, report = build(DataOptions(seed=7, example_values=3, clauses=20, row_sets=30))
-    rows = [r for r in train if r["db_id"].startswith("rowset_")]
-    assert report0.row_sets == 0 and report.row_sets == len(rows) == 30
+    rows = assert_build_adds_to_train_only(monkeypatch, 300, "row_sets", 30,
+                                           lambda r: r["db_id"].startswith("rowset_"), clauses=20)
     assert all(r["source"] == "ledger" for r in rows)
-    assert key(train0) == key([r for r in train if not r["db_id"].startswith("rowset_")])
-    assert key(val0) == key(val) and report.val_dbs == report0.val_dbs
