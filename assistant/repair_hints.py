@@ -131,9 +131,10 @@ def _path_note(schema: Schema, named: Table | None, used: list[str], holders: li
 
 
 def _cte_join(schema: Schema, sql: str, holders: list[Table]) -> str | None:
-    """": join H to C on C.x = H.id" where the outer query reads a CTE C whose column x has the name of a foreign key
-    to a holder H of the missing column (a per-customer CTE that kept customer_id, asked for the customer's country):
-    the join keeps what the CTE computed, where a path from the tables inside it would start over from them."""
+    """The hint's ending `: join H to C on C.x = H.id` where the outer query reads a CTE C whose column x has the name
+    of a foreign key to a holder H of the missing column (a per-customer CTE that kept customer_id, asked for the
+    customer's country): the join keeps what the CTE computed, where a path from the tables inside it would start
+    over from them. None where no CTE of the outer query has such a column."""
     by_name = {h.name.lower(): h for h in holders}
     for ref in outer_sources(sql, schema):
         if ref.kind != "cte":
