@@ -65,22 +65,23 @@ def _count(con, sql: str) -> int:
     return con.execute(f"SELECT COUNT(*) FROM ({sql})").fetchone()[0]
 
 
-def _two(con, rng, g: Ledger, kind: str) -> tuple | None:
-    """Two different values of *kind* the jobs have, in a random order."""
+def _kind_and_two(con, rng, g: Ledger) -> tuple[str, tuple | None]:
+    """A kind of test (status, year or group) and two different values of it the jobs have, in a random order
+    (None when they have fewer)."""
     w = g.w
+    kind = rng.choice(KINDS)
     sql = {"status": f"SELECT DISTINCT status FROM {w.jobs}",
            "year": f"SELECT DISTINCT {_year(g)} FROM {w.jobs}",
            "group": f"SELECT DISTINCT {w.groups}.name FROM {w.jobs}{_to_group(g)}"}[kind]
     found = sorted(values(con, sql))
-    return tuple(rng.sample(found, 2)) if len(found) >= 2 else None
+    return kind, (tuple(rng.sample(found, 2)) if len(found) >= 2 else None)
 
 
 def some_but_none(g: Ledger, con, rng):
     """Parties with a job (or one of a year, or with one group's items) and none of another status, year or group:
     both tests in the answer. Kept where leaving out the positive test would add parties."""
     w = g.w
-    kind = rng.choice(KINDS)
-    pair = _two(con, rng, g, kind)
+    kind, pair = _kind_and_two(con, rng, g)
     if pair is None:
         return []
     has, lacks = pair
@@ -118,8 +119,7 @@ def in_both(g: Ledger, con, rng):
     """Parties with jobs of both of two statuses, in both of two years, or with both of two groups' items: two sets
     intersected (or counted); kept where an IN list of the two ("either") would add parties."""
     w = g.w
-    kind = rng.choice(KINDS)
-    pair = _two(con, rng, g, kind)
+    kind, pair = _kind_and_two(con, rng, g)
     if pair is None:
         return []
     a, b = pair
