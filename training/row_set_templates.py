@@ -61,6 +61,17 @@ def _names(g: Ledger, kind: str, value) -> str:
             f"{joins}{where}")
 
 
+def _parties_where(g: Ledger, *tests: str) -> str:
+    return f"SELECT {g.w.parties}.name FROM {g.w.parties} WHERE {' AND '.join(tests)}"
+
+
+def _words(g: Ledger, a, b) -> dict:
+    """The words the phrasings fill in: the domain's nouns and the two values (a and b)."""
+    w = g.w
+    return {"ps": w.party.many, "job": w.job.one, "jobs": w.job.many, "a": a, "b": b, "its": w.item.many,
+            "when": w.when, "billed": w.billed}
+
+
 def _count(con, sql: str) -> int:
     return con.execute(f"SELECT COUNT(*) FROM ({sql})").fetchone()[0]
 
@@ -91,13 +102,11 @@ def some_but_none(g: Ledger, con, rng):
     if form == "set":
         sql = f"{_names(g, kind, has)} EXCEPT {_names(g, kind, lacks)}"
     else:
-        sql = (f"SELECT {w.parties}.name FROM {w.parties} WHERE {_member(g, form, kind, has)} AND "
-               f"{_member(g, form, kind, lacks, negated=True)}")
-    loose = f"SELECT {w.parties}.name FROM {w.parties} WHERE {_member(g, 'in', kind, lacks, negated=True)}"
+        sql = _parties_where(g, _member(g, form, kind, has), _member(g, form, kind, lacks, negated=True))
+    loose = _parties_where(g, _member(g, "in", kind, lacks, negated=True))
     if _count(con, sql) in (0, _count(con, loose)):
         return []
-    kw = {"ps": w.party.many, "job": w.job.one, "jobs": w.job.many, "a": has, "b": lacks, "its": w.item.many,
-          "when": w.when, "billed": w.billed}
+    kw = _words(g, has, lacks)
     phrasings = {
         "status": ["Which {ps} have had {jobs}, but never a {b} one?",
                    "List the {ps} with at least one {job} and no {b} {jobs}.",
@@ -133,16 +142,14 @@ def in_both(g: Ledger, con, rng):
                f"{joins} WHERE {col} IN ({lit(a)}, {lit(b)}) GROUP BY {w.parties}.id, {w.parties}.name "
                f"HAVING COUNT(DISTINCT {col}) = 2")
     else:
-        sql = (f"SELECT {w.parties}.name FROM {w.parties} WHERE {_member(g, form, kind, a)} AND "
-               f"{_member(g, form, kind, b)}")
+        sql = _parties_where(g, _member(g, form, kind, a), _member(g, form, kind, b))
     either = f"{_names(g, kind, a)} UNION {_names(g, kind, b)}"
     if _count(con, sql) in (0, _count(con, either)):
         return []
     counted = rng.random() < 0.25
     if counted:
         sql = f"SELECT COUNT(*) FROM ({sql})"
-    kw = {"ps": w.party.many, "job": w.job.one, "jobs": w.job.many, "a": a, "b": b, "its": w.item.many,
-          "when": w.when, "billed": w.billed}
+    kw = _words(g, a, b)
     lead = "How many {ps}" if counted else "Which {ps}"
     phrasings = {
         "status": [lead + " have had both a {a} {job} and a {b} one?",
