@@ -87,3 +87,21 @@ def assert_build_adds_to_train_only(monkeypatch, head: int, field: str, n: int, 
     assert key(train0) == key([r for r in train if not is_new(r)])
     assert key(val0) == key(val) and report.val_dbs == report0.val_dbs
     return new
+
+
+def generate_on_ledgers(directory, seed: int, target: int, templates, prefix: str, per_db: int, opts):
+    """Pairs of *templates* on databases of the ledger builder named *prefix*_* (training/ledger_data.generate), as
+    the tests of those templates read them: (pairs, {db_id: ledger}, report, training records)."""
+    from nichelm.training import ledger_data
+
+    pairs, dbs, report = ledger_data.generate(directory, seed, target, templates, prefix, per_db)
+    return pairs, {g.db_id: g for g in dbs}, report, ledger_data.to_records(pairs, dbs, opts, source="ledger")
+
+
+def assert_pairs_of_our_own(generated, opts) -> None:
+    """What generate_on_ledgers's pairs must hold: no e-commerce word, no evaluation question, the product's prompt."""
+    pairs, dbs, _, records = generated
+    assert_no_ecommerce_vocabulary(pairs, [g.path for g in dbs.values()])
+    if ECOMMERCE_SET.is_file():
+        assert_no_evaluation_question(pairs)
+    assert_the_products_prompt(pairs, records, {d: g.path for d, g in dbs.items()}, opts, "ledger")

@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 from generated_pairs import (
-    ECOMMERCE_SET,
     assert_build_adds_to_train_only,
-    assert_no_ecommerce_vocabulary,
-    assert_no_evaluation_question,
-    assert_the_products_prompt,
+    assert_pairs_of_our_own,
     db_rows,
+    generate_on_ledgers,
 )
 from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import clause_templates as C
@@ -34,8 +32,7 @@ CLAUSES = (C.TEMPLATES, "clause", L.CLAUSE_PAIRS_PER_DB)
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    pairs, dbs, report = L.generate(tmp_path_factory.mktemp("clause"), SEED, TARGET, *CLAUSES)
-    return pairs, {g.db_id: g for g in dbs}, report, L.to_records(pairs, dbs, OPTS, source="ledger")
+    return generate_on_ledgers(tmp_path_factory.mktemp("clause"), SEED, TARGET, *CLAUSES, OPTS)
 
 
 def _answer(g, p) -> list[tuple]:
@@ -58,15 +55,9 @@ def test_deterministic_and_every_template_contributes(generated, tmp_path):
         assert _answer(dbs[p["db_id"]], p), p
 
 
-def test_no_ecommerce_vocabulary_nor_evaluation_question(generated):
-    assert_no_ecommerce_vocabulary(generated[0], [g.path for g in generated[1].values()])
-    if ECOMMERCE_SET.is_file():
-        assert_no_evaluation_question(generated[0])
-
-
-def test_records_use_the_products_prompt(generated):
-    pairs, dbs, _, records = generated
-    assert_the_products_prompt(pairs, records, {d: g.path for d, g in dbs.items()}, OPTS, "ledger")
+def test_no_ecommerce_word_nor_evaluation_question_and_the_products_prompt(generated):
+    assert_pairs_of_our_own(generated, OPTS)
+    _, dbs, _, records = generated
     directory = str(Path(next(iter(dbs.values())).path).parent)
     same, report = rerender(records[:20], example_values=3, enum_values=OPTS.enum_values, hierarchy_dir=directory)
     assert same == records[:20] and report.changed == 0

@@ -11,12 +11,10 @@ from collections import Counter, defaultdict
 
 import pytest
 from generated_pairs import (
-    ECOMMERCE_SET,
     assert_build_adds_to_train_only,
-    assert_no_ecommerce_vocabulary,
-    assert_no_evaluation_question,
-    assert_the_products_prompt,
+    assert_pairs_of_our_own,
     db_rows,
+    generate_on_ledgers,
 )
 from nichelm.assistant.sqlite_io import execute_readonly
 from nichelm.training import ledger_data as L
@@ -32,8 +30,7 @@ ROW_SETS = (R.TEMPLATES, "rowset", L.ROW_SET_PAIRS_PER_DB)
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    pairs, dbs, report = L.generate(tmp_path_factory.mktemp("rowset"), SEED, TARGET, *ROW_SETS)
-    return pairs, {g.db_id: g for g in dbs}, report, L.to_records(pairs, dbs, OPTS, source="ledger")
+    return generate_on_ledgers(tmp_path_factory.mktemp("rowset"), SEED, TARGET, *ROW_SETS, OPTS)
 
 
 def _facts(g) -> tuple[dict[int, str], dict[int, dict[str, set]]]:
@@ -89,15 +86,8 @@ def test_deterministic_and_every_template_kind_and_form_contributes(generated, t
     assert not any(re.search(r"IN \('[^)]*'\)", p["query"]) and "HAVING" not in p["query"] for p in pairs)
 
 
-def test_no_ecommerce_vocabulary_nor_evaluation_question(generated):
-    assert_no_ecommerce_vocabulary(generated[0], [g.path for g in generated[1].values()])
-    if ECOMMERCE_SET.is_file():
-        assert_no_evaluation_question(generated[0])
-
-
-def test_records_use_the_products_prompt(generated):
-    pairs, dbs, _, records = generated
-    assert_the_products_prompt(pairs, records, {d: g.path for d, g in dbs.items()}, OPTS, "ledger")
+def test_no_ecommerce_word_nor_evaluation_question_and_the_products_prompt(generated):
+    assert_pairs_of_our_own(generated, OPTS)
 
 
 def test_some_but_none_keeps_both_tests(generated):
