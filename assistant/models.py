@@ -94,9 +94,9 @@ DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 # party's rows meeting two tests at once (some of one kind and none of another; both of two values, intersected; on
 # the billed-work databases of training/ledger_data.py). Each run is a LoRA adapter trained on the dequantized weights
 # of the Q4_K_M base it runs on. Against v17 (four runs) as served on an H200: e-commerce 0.890 against 0.870
-# (+23 / -13, p = 0.13), Spider dev 0.788 against 0.794 (+28 / -34,
-# p = 0.53; 182 of its 972 answers from 2 CPU cores, the lease having run out); against v17's first two runs alone
-# (the same seeds) 0.890 against 0.860 (+32 / -17, p = 0.044) (README, "How v18 was made"); small enough to ship
+# (+23 / -13, p = 0.13), Spider dev 0.788 against 0.794 (+28 / -34, p = 0.53; 182 of its 972 answers from 2 CPU
+# cores, the lease having run out); against v17's first two runs alone (the same seeds) 0.890 against 0.860
+# (+32 / -17, p = 0.044); on 2 CPU cores 0.898 against 0.854 (README, "How v18 was made"); small enough to ship
 # inside the package.
 # v17 (sha256 6d1d5bad...), v16 (32a34001...), v14 (a37408ed...), v13 (83922e65...), v12 (60810152...), v11
 # (e80221f3...), v9 (2d949078...), v8 (26054466...), v6 (9ffe19dd...), v2 (7b197cee...) and v1 (5462edb1...) are in

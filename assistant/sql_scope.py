@@ -413,13 +413,13 @@ def with_kept(repaired_sql: str, failed_sql: str, schema) -> str | None:
     """*repaired_sql* with the WITH clause of *failed_sql* in front, where the repair reads a table that only that
     clause defined and has no WITH of its own (a repair that joined a WITH table and dropped its definition);
     None otherwise."""
-    repaired = build_groups(tokenize(repaired_sql))
     failed = build_groups(tokenize(failed_sql))
-    if repaired.first_word() == "WITH" or failed.first_word() != "WITH":
+    toks = tokenize(repaired_sql)
+    if failed.first_word() != "WITH" or build_groups(toks).first_word() == "WITH":
         return None
     defs, rest = _split_with(failed)
     names = {d[0].value.lower() for d in defs} - {n.lower() for n in SchemaIndex.of(schema).names}
-    words = {t.value.lower() for t in tokenize(repaired_sql) if t.kind in ("word", "qident")}
+    words = {t.value.lower() for t in toks if t.kind in ("word", "qident")}
     if not rest or not names & words:
         return None
     return failed_sql[:rest[0].start].rstrip() + " " + repaired_sql.strip()
