@@ -52,6 +52,23 @@ def test_every_missing_value_is_listed(shop):
     assert both and "'cancelled'" in both and "'Brazil'" in both and "them" in both
 
 
+def test_a_query_that_tests_the_column_with_another_value_is_told_which_to_write(shop):
+    why = finding(shop, "How many shipped orders are there?", "SELECT COUNT(*) FROM orders WHERE status = 'cancelled'")
+    assert why == ("the question names 'shipped' (a value of orders.status), but the query compares status with "
+                   "'cancelled', which the question does not name: compare status with 'shipped' instead")
+    aliased = finding(shop, "Shipped orders of Brazil?", "SELECT o.id FROM orders o JOIN customers c ON "
+                      "c.id = o.customer_id WHERE 'Brazil' = c.country AND o.status IN ('cancelled')")
+    assert aliased and "compares o.status with 'cancelled'" in aliased and "with 'shipped' instead" in aliased
+    # a value the question names too is not a swap: the usual finding says what is missing
+    named = finding(shop, "Of the cancelled orders, how many were shipped?",
+                    "SELECT COUNT(*) FROM orders WHERE status = 'cancelled'")
+    assert named and "never uses it" in named
+    # another column's value is not a swap either
+    other = finding(shop, "How many shipped orders?", "SELECT COUNT(*) FROM orders JOIN customers ON "
+                    "customers.id = orders.customer_id WHERE customers.country = 'Brazil'")
+    assert other and "never uses it" in other
+
+
 def test_letter_case_rules(shop):
     # one word is matched as the data writes it: "nominated" is a verb here, 'Nominated' a stored value
     assert finding(shop, "Who was nominated most often?", "SELECT 1") is None
