@@ -18,7 +18,7 @@ from .negation_checks import negated_child_test
 from .question_values import unused_question_value, unused_question_year
 from .row_checks import blank_rows, repeated_rows
 from .schema import Schema
-from .shape_checks import shape_problem
+from .shape_checks import shape_problem, without_row_test
 
 Check = Callable[[str, str, str, Schema], "str | None"]
 
@@ -34,6 +34,21 @@ CHECKS: dict[str, Check] = {
     "repeats": lambda db, question, sql, schema: repeated_rows(db, question, sql),
     "blanks": lambda db, question, sql, schema: blank_rows(db, question, sql),
 }
+
+
+Fix = Callable[[str, Schema], "str | None"]
+
+# Findings whose change is known exactly, made without the model: told to drop a WHERE test that repeats the HAVING's
+# threshold on single rows, a fine-tuned model rewrote the HAVING instead (shape_checks.without_row_test).
+FIXES: dict[str, Fix] = {
+    "shape": without_row_test,
+}
+
+
+def known_fix(name: str | None, sql: str | None, schema: Schema) -> str | None:
+    """*sql* changed as the finding of the check called *name* says, where that change is known exactly; else None."""
+    fix = FIXES.get(name or "")
+    return fix(sql, schema) if fix and sql else None
 
 
 def first_finding(db_path: str, question: str, sql: str, schema: Schema) -> tuple[str, str] | None:

@@ -9,7 +9,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .answer_checks import check_finding, first_finding
+from .answer_checks import check_finding, first_finding, known_fix
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for, select_tables
 from .engine import Engine, Generation
 from .errors import NicheError, NoSQLFound, Problem
@@ -120,7 +120,9 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     that never uses a value the question names word for word (a country, a status, a category:
     question_values), and a result, run read-only, with rows the question rules out: repeats where it asks for
     each value once, NULLs where it asks to leave unknown values out (row_checks); answer_checks keeps their
-    order. When the first answer does not compile and no repair passes every check, the first repair that
+    order. A finding whose change is known exactly (answer_checks.FIXES: a WHERE test that repeats the HAVING's
+    threshold on single rows) is fixed here instead, and the fix kept when it passes every check. When the first
+    answer does not compile and no repair passes every check, the first repair that
     compiles is kept, with the check's finding as a warning (kind "check"); a first answer that compiles and
     that no repair improves on stays, with the same warning. With *repair_chain*, a repair that fixes what
     it was told but trips another check is itself repaired (greedy first), with that finding, and so is one
@@ -144,12 +146,17 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
     n_candidates, first_sql, because = len(gens), None, None
     kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair else (None, None)
+    fixed = known_fix(kind, sql, schema) if error and db_path else None
+    if fixed:  # the finding says exactly what to change: made here, and kept if it then passes every check
+        fixed_problems = sql_from_output(fixed, schema)[1]
+        if _failure_kind(fixed, fixed_problems, db_path, schema, question)[1] is None:
+            first_sql, sql, problems, because = sql, fixed, fixed_problems, error
     # A repair that compiles but trips a check is kept over a first answer that does not compile.
     kept, first_broken = None, bool(error) and bool(db_path) and kind in ("compile", "no_sql")
     # A repair that fixes what it was told but trips another check is repaired in turn (chained), and kept
     # over the answer before it when no repair passes every check.
     base, base_error, seen, chained, greedy, trail = sql, error, {kind}, None, True, []
-    for attempt in range(REPAIR_ATTEMPTS if error else 0):
+    for attempt in range(REPAIR_ATTEMPTS if error and first_sql is None else 0):
         # The greedy retry first (and first after each chained step); if the model repeats itself, sampled
         # ones (a fine-tuned model tends to write the same query again).
         sample = {} if greedy else {"temperature": 0.7, "seed": 2000 + attempt}

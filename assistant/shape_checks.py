@@ -16,6 +16,11 @@ alone (no lookups).
   orders o ON ... WHERE c.country = 'Italy' EXCEPT SELECT c.email FROM customers c JOIN orders o ON ...`: the
   same columns from the same joins, filtered more, so every row of the first part is also a row of the second
   and nothing is ever left. "Customers with no orders" takes the first part from customers alone.
+- **A threshold on single rows beside the same threshold on their sum.** `... WHERE orders.total > 3000 GROUP
+  BY customers.id HAVING SUM(orders.total) > 3000` ("customers who spent more than $3000 in all") sums only the
+  orders that are over 3000 each: a customer of two orders of 2000 is left out. The same number tested on a
+  column in the WHERE and on that column's SUM or AVG in the HAVING is the question's one threshold written
+  twice; the row test has to go. Checked on Spider train's gold queries: none has it.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ def shape_problem(sql: str, schema: Schema) -> str | None:
     tree, _ = parse(sql)
     if tree is None:
         return None
-    return aggregate_set_operation(tree) or null_test_after_inner_join(tree, schema) or except_of_a_subset(tree)
+    return (aggregate_set_operation(tree) or null_test_after_inner_join(tree, schema) or except_of_a_subset(tree)
+            or row_test_beside_its_sum(tree, schema))
 
 
 def aggregate_set_operation(tree: exp.Expression) -> str | None:
@@ -128,4 +134,70 @@ def _never_null(table: Table, name: str, tied: bool) -> str | None:
         return f"is declared NOT NULL in {table.name}"
     if tied:
         return "is compared with = to another column in the join conditions, which NULL never satisfies"
+    return None
+
+
+_ABOVE = (exp.GT, exp.GTE)
+
+
+def row_test_beside_its_sum(tree: exp.Expression, schema: Schema) -> str | None:
+    """A WHERE condition `col > N` (or >=) of a SELECT whose HAVING tests SUM(col) or AVG(col) against the same N."""
+    found = _row_test_and_its_sum(tree, schema)
+    if found is None:
+        return None
+    _, test, whole = found
+    agg = whole.this.key.upper()
+    return (f"the WHERE clause keeps only rows with {test.sql('sqlite')}, and the HAVING clause tests "
+            f"{whole.sql('sqlite')} against the same number: the row test leaves out the smaller rows that the "
+            f"{agg} has to include, so it is not the group's whole {agg}. The question's threshold is on the "
+            f"{agg}: remove {test.sql('sqlite')} from the WHERE clause")
+
+
+def without_row_test(sql: str, schema: Schema) -> str | None:
+    """*sql* without the row test that row_test_beside_its_sum finds (the WHERE's other conditions kept); None when it
+    finds none. A fine-tuned model told to remove the test kept it and rewrote the HAVING instead."""
+    tree, _ = parse(sql)
+    found = _row_test_and_its_sum(tree, schema) if tree is not None else None
+    if found is None:
+        return None
+    select, test, _ = found
+    rest = [c for c in conjuncts(select.args["where"].this) if c is not test]
+    select.set("where", exp.Where(this=exp.and_(*rest)) if rest else None)
+    return tree.sql(dialect="sqlite")
+
+
+def _row_test_and_its_sum(tree: exp.Expression, schema: Schema):
+    """(SELECT, WHERE test `col > N`, HAVING comparison `SUM(col) > N`) of the first SELECT that has both."""
+    for select in tree.find_all(exp.Select):
+        where, having = select.args.get("where"), select.args.get("having")
+        if where is None or having is None:
+            continue
+        tables = tables_by_alias(select, schema)
+        for test in conjuncts(where.this):
+            row = _column_above(test, tables)
+            if row is None:
+                continue
+            for agg in having.find_all(exp.Sum, exp.Avg):
+                whole = agg.parent
+                if (isinstance(whole, _ABOVE) and whole.this is agg and isinstance(agg.this, exp.Column)
+                        and (resolve(agg.this, tables), _number(whole.expression)) == row):
+                    return select, test, whole
+    return None
+
+
+def _column_above(test: exp.Expression, tables) -> tuple[tuple[str, str], float] | None:
+    """((alias, column), N) for a test `col > N` or `col >= N` on a column of this SELECT's tables."""
+    if isinstance(test, _ABOVE) and isinstance(test.this, exp.Column):
+        key, n = resolve(test.this, tables), _number(test.expression)
+        if key is not None and n is not None:
+            return key, n
+    return None
+
+
+def _number(node: exp.Expression) -> float | None:
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
     return None

@@ -408,3 +408,36 @@ def test_a_repair_that_joins_a_with_table_gets_its_definition_back(engine, tmp_p
     assert "join owners to firsts on firsts.owner_id = owners.id" in prompts[1]
     assert (ans.sql, ans.first_sql, ans.repaired) == (f"{with_clause} {repair}", first, True)
     assert "no such column: city" in ans.replaced_because
+
+
+def test_a_finding_whose_change_is_known_is_fixed_without_the_model(engine, tmp_path, monkeypatch):
+    """Scripted output, real database and checks: the answer tests each order against the threshold the HAVING tests
+    the sum against; the row test is dropped without a repair turn, and the answer keeps the rest of its WHERE."""
+    from nichelm.assistant.engine import Generation
+
+    path = make_db(tmp_path / "shop.sqlite", """
+        CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);
+        CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), total REAL,
+                             status TEXT);
+        INSERT INTO customers VALUES (1, 'Ann'), (2, 'Bo');
+        INSERT INTO orders VALUES (1, 1, 60, 'paid'), (2, 1, 60, 'paid'), (3, 2, 150, 'paid'), (4, 2, 90, 'void');""")
+    schema = SchemaCache().get(str(path))
+    first = ("SELECT customers.name FROM customers JOIN orders ON orders.customer_id = customers.id "
+             "WHERE orders.total > 100 AND orders.status = 'paid' GROUP BY customers.id HAVING SUM(orders.total) > 100")
+    prompts = []
+
+    def complete(prompt, **kw):
+        prompts.append(prompt)
+        return Generation(first, 10, 5, 0.01)
+
+    monkeypatch.setattr(engine, "complete", complete)
+    ans = answer_question(engine, schema, "Which customers spent more than 100 on paid orders?", db_path=str(path),
+                          repair=True)
+    assert len(prompts) == 1  # no repair turn
+    assert ans.sql == ("SELECT customers.name FROM customers JOIN orders ON orders.customer_id = customers.id "
+                       "WHERE orders.status = 'paid' GROUP BY customers.id HAVING SUM(orders.total) > 100")
+    assert (ans.first_sql, ans.repaired) == (first, True)
+    assert "remove orders.total > 100 from the WHERE clause" in ans.replaced_because
+    con = sqlite3.connect(path)
+    assert con.execute(ans.sql).fetchall() == [("Ann",), ("Bo",)]
+    assert con.execute(first).fetchall() == [("Bo",)]

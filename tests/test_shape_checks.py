@@ -1,11 +1,11 @@
 """Query shapes that give a wrong answer whatever the data: a set operation on two aggregates, IS NULL on a
-column the inner joins keep non-NULL, and an EXCEPT whose first part is its second filtered more; on a real
-schema."""
+column the inner joins keep non-NULL, an EXCEPT whose first part is its second filtered more, and a row test
+that repeats the HAVING's threshold on a SUM or AVG (and its fix); on a real schema."""
 
 import pytest
 from nichelm.assistant.schema import read_schema
 from nichelm.assistant.service import _failure
-from nichelm.assistant.shape_checks import shape_problem
+from nichelm.assistant.shape_checks import shape_problem, without_row_test
 from nichelm.assistant.sqlite_io import execute_readonly
 
 
@@ -30,6 +30,30 @@ def test_a_set_operation_on_two_aggregates(shop):
     assert shape_problem(sql.replace("INTERSECT", "EXCEPT"), schema).startswith("EXCEPT is applied")
     # the one place that decides, as the repair turn gets it
     assert "compares the two numbers" in _failure(sql, [], shop, schema)
+
+
+def test_a_row_test_beside_the_same_threshold_on_its_sum_and_its_fix(shop):
+    schema = read_schema(shop)
+    sql = ("SELECT c.email FROM customers AS c JOIN orders AS o ON o.customer_id = c.id "
+           "WHERE o.id > 1 AND c.country = 'France' GROUP BY c.id HAVING SUM(o.id) > 1")
+    problem = shape_problem(sql, schema)
+    assert problem and problem.startswith("the WHERE clause keeps only rows with o.id > 1, and the HAVING clause "
+                                          "tests SUM(o.id) > 1 against the same number")
+    assert problem.endswith("remove o.id > 1 from the WHERE clause")
+    fixed = without_row_test(sql, schema)
+    assert fixed == ("SELECT c.email FROM customers AS c JOIN orders AS o ON o.customer_id = c.id "
+                     "WHERE c.country = 'France' GROUP BY c.id HAVING SUM(o.id) > 1")
+    # customer 1 has orders 1 and 2: together 3, but only order 2 passes the row test
+    def run(q):
+        return execute_readonly(shop, q).rows
+
+    assert run(sql) == [("a@x",)] and run(fixed) == [("a@x",)]
+    assert run(sql.replace("> 1", ">= 3")) == [] and run(fixed.replace("> 1", ">= 3")) == [("a@x",)]
+    # AVG the same; a WHERE of the one test goes entirely; the other SELECT of a query is not touched
+    avg = "SELECT customer_id FROM orders WHERE id >= 2 GROUP BY customer_id HAVING AVG(id) >= 2.0"
+    assert shape_problem(avg, schema) and without_row_test(avg, schema) == (
+        "SELECT customer_id FROM orders GROUP BY customer_id HAVING AVG(id) >= 2.0")
+    assert without_row_test("SELECT email FROM customers", schema) is None
 
 
 def test_a_null_test_the_inner_join_makes_always_false(shop):
@@ -86,6 +110,11 @@ def test_an_except_whose_first_part_is_its_second_filtered_more(shop):
     # grouped aggregates or a bare column beside the aggregate are per-row values
     ("SELECT customer_id, COUNT(*) FROM orders GROUP BY customer_id INTERSECT "
      "SELECT customer_id, COUNT(*) FROM orders WHERE note IS NULL GROUP BY customer_id"),
+    # a row threshold other than the sum's, or on another column, or below it, is the question's own
+    "SELECT customer_id FROM orders WHERE id > 1 GROUP BY customer_id HAVING SUM(id) > 5",
+    "SELECT customer_id FROM orders WHERE customer_id > 1 GROUP BY customer_id HAVING SUM(id) > 1",
+    "SELECT customer_id FROM orders WHERE id < 3 GROUP BY customer_id HAVING SUM(id) > 3",
+    "SELECT customer_id FROM orders WHERE id > 1 GROUP BY customer_id HAVING MAX(id) > 1",
 ])
 def test_shapes_left_alone(shop, sql):
     assert shape_problem(sql, read_schema(shop)) is None
