@@ -15,7 +15,7 @@ from .group_checks import ungrouped_column
 from .join_checks import mismatched_join
 from .literal_checks import always_false_literal
 from .negation_checks import negated_child_test
-from .question_values import unused_question_value, unused_question_year
+from .question_values import unused_question_date, unused_question_value, unused_question_year
 from .row_checks import blank_rows, repeated_rows
 from .schema import Schema
 from .shape_checks import shape_problem, without_row_test
@@ -30,6 +30,7 @@ CHECKS: dict[str, Check] = {
     "negation": negated_child_test,
     "both": either_for_both,
     "question": unused_question_value,
+    "date": unused_question_date,
     "year": unused_question_year,
     "repeats": lambda db, question, sql, schema: repeated_rows(db, question, sql),
     "blanks": lambda db, question, sql, schema: blank_rows(db, question, sql),
@@ -63,11 +64,12 @@ def first_finding(db_path: str, question: str, sql: str, schema: Schema) -> tupl
 def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
     """The first finding of CHECKS on *sql*: a text test the data makes always false (literal_checks), a
     column taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data
-    (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL), a
+    (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL, a row
+    test that repeats the HAVING's threshold on a SUM), a
     foreign key joined to a table it does not refer to (join_checks), a `<>` on the rows of a joined child table where
     the parent is meant (negation_checks), two values of one column tested at once where the question asks for
     both (both_checks), or a value the question names that the
-    query never uses (question_values, a year among them), or repeated rows where the question asks for each value once
+    query never uses (question_values, a calendar day and a year among them), or repeated rows where the question asks for each value once
     (row_checks), or a NULL where it asks to leave unknown values out (row_checks); None when none finds anything."""
     found = first_finding(db_path, question, sql, schema)
     return found and found[1]

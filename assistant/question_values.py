@@ -30,6 +30,13 @@ A year the question names is a value too: "In 2025, how many orders had two or m
 "$2000", not "2000s") that the SQL never writes, on a schema with a column for dates or years (by its declared
 type or its name) to test it on. Validated on Spider train's gold queries (7,000; 312 name a year, 4 trip it,
 all gold errors: "after 2004" answered with `year > 2014`).
+
+A calendar day the question names is one too: "orders placed between August 1, 2022 and October 31, 2022" answered
+with `strftime('%Y-%m', order_date) IN ('2022-08', '2022-10')` leaves September out. `unused_question_date` reports a
+day ("August 1, 2022", "7th September, 1987", "2022-08-01") whose ISO text the SQL never writes, on a schema that
+stores dates as ISO text. The day before or after it counts as written (`< '2022-11-01'` keeps the whole of October
+31), and so does its month ('2022-08') when the day is the first or last of that month; a range of days answered
+with a list of months must list every month between them.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlglot import exp
@@ -147,6 +155,119 @@ def unused_question_year(db_path: str, question: str, sql: str, schema: Schema) 
             f"(for instance strftime('%Y', {dated[0]}) = '{missing[0]}'; columns of this kind: "
             f"{', '.join(dated[:MAX_REPORTED])}), joining its table if the query does not have it yet, in every "
             f"part of the query the year applies to")
+
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_MONTH = r"(?P<{}>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
+         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+DAY = re.compile(
+    rf"\b(?:{_MONTH.format('m1')}\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{{4}})"
+    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH.format('m2')},?\s+(?P<y2>\d{{4}})"
+    rf"|(?P<y3>\d{{4}})-(?P<m3>\d{{2}})-(?P<d3>\d{{2}}))\b", re.IGNORECASE)
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}")
+MONTH_TEXT = re.compile(r"^\d{4}-\d{2}$")
+
+
+def unused_question_date(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
+    """Why *sql* looks like it ignores a calendar day *question* names; None when it writes every one (or a
+    neighbour, or its month compared as a range where the day starts or ends the month), when the question names
+    none, or when no dated column of the schema stores ISO text."""
+    if not question or not sql:
+        return None
+    days = list(dict.fromkeys(named_days(question)))
+    missing = [d for d in days if not _day_written(d, sql)]
+    left_out = _months_left_out(days, sql) if not missing else []
+    if not missing and not left_out:
+        return None
+    dated = [c for c in dated_columns(schema, _tables_read(sql)) if _holds_iso_days(db_path, c)]
+    if not dated:
+        return None
+    iso = [d.isoformat() for d in missing]
+    one = len(iso) == 1
+    if len(days) == 2 and days[0] < days[1]:
+        start, end = days[0].isoformat(), (days[1] + timedelta(days=1)).isoformat()
+        example = f"{dated[0]} >= '{start}' AND {dated[0]} < '{end}', which keeps the whole of the last day"
+    else:
+        example = f"{dated[0]} >= '{iso[0]}'"
+    if left_out:
+        months = ", ".join(left_out)
+        return (f"the question names the days from {days[0].isoformat()} to {days[1].isoformat()}, but the query's "
+                f"list of months leaves out {months}, {'which lies' if len(left_out) == 1 else 'which lie'} between "
+                f"them: test the whole range instead "
+                f"(for instance {example})")
+    return (f"the question names the day{'' if one else 's'} {' and '.join(iso)}, but the query never compares a "
+            f"date with {'it' if one else 'them'}: test the date column the question means against "
+            f"{'it' if one else 'them'} (for instance {example})")
+
+
+def named_days(question: str) -> list[date]:
+    """The calendar days *question* writes out, in its order: "August 1, 2022", "7th September, 1987", "2022-08-01"."""
+    out = []
+    for m in DAY.finditer(question):
+        if m["y3"]:
+            y, mo, d = int(m["y3"]), int(m["m3"]), int(m["d3"])
+        else:
+            name = (m["m1"] or m["m2"]).lower()
+            mo = next(i for i, full in enumerate(_MONTHS, 1) if full.startswith(name[:3]))
+            y, d = int(m["y1"] or m["y2"]), int(m["d1"] or m["d2"])
+        try:
+            out.append(date(y, mo, d))
+        except ValueError:  # "February 30": not a day
+            continue
+    return out
+
+
+def _day_written(day: date, sql: str) -> bool:
+    near = (day - timedelta(days=1), day, day + timedelta(days=1))
+    if any(d.isoformat() in sql for d in near):
+        return True
+    first, last = day.day == 1, (day + timedelta(days=1)).day == 1
+    if not (first or last):
+        return False
+    month = day.isoformat()[:7]
+    tree, _ = parse(sql)
+    if tree is None:
+        return False
+    return any(lit.is_string and lit.this.startswith(month) for lit in tree.find_all(exp.Literal))
+
+
+def _months_left_out(days: list[date], sql: str) -> list[str]:
+    """The months strictly between the two days a range names (the first after the second) that a query testing an
+    IN list of months ('2022-08', '2022-10') does not list; [] when it lists them all or tests no such list."""
+    if len(days) != 2 or not days[0] < days[1]:
+        return []
+    tree, _ = parse(sql)
+    if tree is None:
+        return []
+    listed = {lit.this for node in tree.find_all(exp.In) for lit in node.expressions
+              if isinstance(lit, exp.Literal) and lit.is_string and MONTH_TEXT.match(lit.this)}
+    if not listed:
+        return []
+    out, (y, m) = [], (days[0].year, days[0].month)
+    while (y, m) < (days[1].year, days[1].month):
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        month = f"{y:04d}-{m:02d}"
+        if (y, m) < (days[1].year, days[1].month) and month not in listed:
+            out.append(month)
+    return out
+
+
+def _holds_iso_days(db_path: str, column: str) -> bool:
+    """Whether the first stored value of *column* ("table.column") is ISO text ("2022-08-01", with a time or not)."""
+    table, name = column.split(".", 1)
+    qt, qc = '"' + table.replace('"', '""') + '"', '"' + name.replace('"', '""') + '"'
+    try:
+        con = connect_readonly(db_path)
+    except NicheError:
+        return False
+    try:
+        row = con.execute(f"SELECT {qc} FROM {qt} WHERE {qc} IS NOT NULL LIMIT 1").fetchone()
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        con.close()
+    return row is not None and isinstance(row[0], str) and bool(ISO_DAY.match(row[0]))
 
 
 def dated_columns(schema: Schema, near: set[str] = frozenset()) -> list[str]:

@@ -1,8 +1,16 @@
 """question_values: a value the question names that the answer never uses, found on a real SQLite file."""
 
+from datetime import date
+
 import pytest
 from nichelm.assistant import question_values
-from nichelm.assistant.question_values import named_values, unused_question_value, unused_question_year
+from nichelm.assistant.question_values import (
+    named_days,
+    named_values,
+    unused_question_date,
+    unused_question_value,
+    unused_question_year,
+)
 from nichelm.assistant.schema import read_schema
 
 SHOP = """
@@ -124,7 +132,7 @@ def test_an_evaluation_can_leave_a_check_out(monkeypatch):
 
     monkeypatch.setattr(answer_checks, "CHECKS", dict(answer_checks.CHECKS))
     answer_checks.disable(["question", "join"])
-    assert list(answer_checks.CHECKS) == ["literal", "group", "shape", "negation", "both", "year", "repeats", "blanks"]
+    assert list(answer_checks.CHECKS) == ["literal", "group", "shape", "negation", "both", "date", "year", "repeats", "blanks"]
     with pytest.raises(ValueError, match="no such answer check: nope"):
         answer_checks.disable(["nope"])
 
@@ -178,3 +186,42 @@ def test_the_year_check_runs_with_the_others_as_the_repair_turn_gets_it(tmp_path
     path = str(sqlite_file(tmp_path / "dated.sqlite", DATED))
     found = first_finding(path, "How many orders were placed in 2024?", "SELECT COUNT(*) FROM orders", read_schema(path))
     assert found and found[0] == "year" and "2024" in found[1]
+
+
+def test_named_days_are_read_in_the_ways_questions_write_them():
+    assert named_days("hired between November 5th, 2007 and 7th September, 1987, or on 2002-06-21 or Oct 23, 2010 "
+                      "or 3 of May 2001; not on February 30, 2020") == [
+        date(2007, 11, 5), date(1987, 9, 7), date(2002, 6, 21), date(2010, 10, 23), date(2001, 5, 3)]
+    assert named_days("Orders of 2024 above $2000 in March?") == []
+
+
+def test_a_named_day_the_query_never_writes_is_reported_with_the_range_to_test(tmp_path, sqlite_file):
+    path = str(sqlite_file(tmp_path / "dated.sqlite", DATED))
+    schema = read_schema(path)
+    q = "What was the total of orders placed between August 1, 2022 and October 31, 2022?"
+    why = unused_question_date(path, q, "SELECT SUM(total) FROM orders WHERE strftime('%Y', placed_at) = '2022'",
+                               schema)
+    assert why == ("the question names the days 2022-08-01 and 2022-10-31, but the query never compares a date "
+                   "with them: test the date column the question means against them (for instance "
+                   "orders.placed_at >= '2022-08-01' AND orders.placed_at < '2022-11-01', which keeps the whole of "
+                   "the last day)")
+    # a list of months that skips one between the two days
+    gap = unused_question_date(path, q, "SELECT SUM(total) FROM orders WHERE strftime('%Y-%m', placed_at) IN "
+                               "('2022-08', '2022-10')", schema)
+    assert gap and "leaves out 2022-09, which lies between them" in gap
+    # the day, the day after it, its month (a day that starts or ends one), every month listed: written
+    for sql in ("SELECT SUM(total) FROM orders WHERE placed_at BETWEEN '2022-08-01' AND '2022-10-31'",
+                "SELECT SUM(total) FROM orders WHERE placed_at >= '2022-08-01' AND placed_at < '2022-11-01'",
+                "SELECT SUM(total) FROM orders WHERE strftime('%Y-%m', placed_at) BETWEEN '2022-08' AND '2022-10'",
+                "SELECT SUM(total) FROM orders WHERE strftime('%Y-%m', placed_at) IN ('2022-08', '2022-09', '2022-10')"):
+        assert unused_question_date(path, q, sql, schema) is None, sql
+    # a day inside a month is not its month
+    assert unused_question_date(path, "Orders placed on August 9, 2022?",
+                                "SELECT * FROM orders WHERE strftime('%Y-%m', placed_at) = '2022-08'", schema)
+
+
+def test_a_named_day_on_a_schema_without_iso_dates_is_left_alone(tmp_path, sqlite_file):
+    path = str(sqlite_file(tmp_path / "us.sqlite", "CREATE TABLE orders (id INTEGER PRIMARY KEY, placed_at TEXT);"
+                                                    "INSERT INTO orders VALUES (1, '08/01/2022');"))
+    assert unused_question_date(path, "Orders placed on August 1, 2022?", "SELECT * FROM orders WHERE "
+                                "placed_at = '08/01/2022'", read_schema(path)) is None
