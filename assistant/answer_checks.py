@@ -14,6 +14,7 @@ from .both_checks import either_for_both
 from .group_checks import ungrouped_column
 from .join_checks import mismatched_join
 from .literal_checks import always_false_literal
+from .missing_checks import untested_missing_value
 from .negation_checks import negated_child_test
 from .question_values import unused_question_date, unused_question_value, unused_question_year
 from .row_checks import blank_rows, repeated_rows
@@ -32,6 +33,7 @@ CHECKS: dict[str, Check] = {
     "question": unused_question_value,
     "date": unused_question_date,
     "year": unused_question_year,
+    "missing": untested_missing_value,
     "repeats": lambda db, question, sql, schema: repeated_rows(db, question, sql),
     "blanks": lambda db, question, sql, schema: blank_rows(db, question, sql),
 }
