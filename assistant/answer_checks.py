@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .aggregate_checks import group_threshold_fix, row_test_for_group_threshold
 from .both_checks import either_for_both
 from .group_checks import ungrouped_column
 from .join_checks import mismatched_join
@@ -30,6 +31,7 @@ CHECKS: dict[str, Check] = {
     "join": lambda db, question, sql, schema: mismatched_join(sql, schema),
     "negation": negated_child_test,
     "both": either_for_both,
+    "threshold": lambda db, question, sql, schema: row_test_for_group_threshold(question, sql, schema),
     "question": unused_question_value,
     "date": unused_question_date,
     "year": unused_question_year,
@@ -39,19 +41,21 @@ CHECKS: dict[str, Check] = {
 }
 
 
-Fix = Callable[[str, Schema], "str | None"]
+Fix = Callable[[str, str, Schema], "str | None"]
 
 # Findings whose change is known exactly, made without the model: told to drop a WHERE test that repeats the HAVING's
-# threshold on single rows, a fine-tuned model rewrote the HAVING instead (shape_checks.without_row_test).
+# threshold on single rows, a fine-tuned model rewrote the HAVING instead (shape_checks.without_row_test); a row test
+# of the number the question sets for a group's average moves into the HAVING (aggregate_checks).
 FIXES: dict[str, Fix] = {
-    "shape": without_row_test,
+    "shape": lambda question, sql, schema: without_row_test(sql, schema),
+    "threshold": group_threshold_fix,
 }
 
 
-def known_fix(name: str | None, sql: str | None, schema: Schema) -> str | None:
+def known_fix(name: str | None, question: str, sql: str | None, schema: Schema) -> str | None:
     """*sql* changed as the finding of the check called *name* says, where that change is known exactly; else None."""
     fix = FIXES.get(name or "")
-    return fix(sql, schema) if fix and sql else None
+    return fix(question, sql, schema) if fix and sql else None
 
 
 def first_finding(db_path: str, question: str, sql: str, schema: Schema) -> tuple[str, str] | None:
@@ -70,8 +74,10 @@ def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str 
     test that repeats the HAVING's threshold on a SUM), a
     foreign key joined to a table it does not refer to (join_checks), a `<>` on the rows of a joined child table where
     the parent is meant (negation_checks), two values of one column tested at once where the question asks for
-    both (both_checks), or a value the question names that the
-    query never uses (question_values, a calendar day and a year among them), or repeated rows where the question asks for each value once
+    both (both_checks), a row test of the number the question sets for a group's average or total
+    (aggregate_checks), or a value the question names that the
+    query never uses (question_values, a calendar day and a year among them), or a column whose value the question
+    asks rows to lack, never tested (missing_checks), or repeated rows where the question asks for each value once
     (row_checks), or a NULL where it asks to leave unknown values out (row_checks); None when none finds anything."""
     found = first_finding(db_path, question, sql, schema)
     return found and found[1]

@@ -121,7 +121,8 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     question_values), and a result, run read-only, with rows the question rules out: repeats where it asks for
     each value once, NULLs where it asks to leave unknown values out (row_checks); answer_checks keeps their
     order. A finding whose change is known exactly (answer_checks.FIXES: a WHERE test that repeats the HAVING's
-    threshold on single rows) is fixed here instead, and the fix kept when it passes every check. When the first
+    threshold on single rows, a row test of the number the question sets for a group's average) is fixed here
+    instead, and the fix kept when it passes every check. When the first
     answer does not compile and no repair passes every check, the first repair that
     compiles is kept, with the check's finding as a warning (kind "check"); a first answer that compiles and
     that no repair improves on stays, with the same warning. With *repair_chain*, a repair that fixes what
@@ -146,7 +147,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
     n_candidates, first_sql, because = len(gens), None, None
     kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair else (None, None)
-    fixed = known_fix(kind, sql, schema) if error and db_path else None
+    fixed = known_fix(kind, question, sql, schema) if error and db_path else None
     if fixed:  # the finding says exactly what to change: made here, and kept if it then passes every check
         fixed_problems = sql_from_output(fixed, schema)[1]
         if _failure_kind(fixed, fixed_problems, db_path, schema, question)[1] is None:
