@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .aggregate_checks import group_threshold_fix, row_test_for_group_threshold
-from .both_checks import either_for_both
+from .both_checks import distinct_values_fix, either_for_both, rows_counted_for_values
 from .group_checks import ungrouped_column
 from .join_checks import mismatched_join
 from .literal_checks import always_false_literal
@@ -31,6 +31,7 @@ CHECKS: dict[str, Check] = {
     "join": lambda db, question, sql, schema: mismatched_join(sql, schema),
     "negation": negated_child_test,
     "both": either_for_both,
+    "distinct": lambda db, question, sql, schema: rows_counted_for_values(db, sql),
     "threshold": lambda db, question, sql, schema: row_test_for_group_threshold(question, sql, schema),
     "question": unused_question_value,
     "date": unused_question_date,
@@ -45,10 +46,12 @@ Fix = Callable[[str, str, Schema], "str | None"]
 
 # Findings whose change is known exactly, made without the model: told to drop a WHERE test that repeats the HAVING's
 # threshold on single rows, a fine-tuned model rewrote the HAVING instead (shape_checks.without_row_test); a row test
-# of the number the question sets for a group's average moves into the HAVING (aggregate_checks).
+# of the number the question sets for a group's average moves into the HAVING (aggregate_checks); a COUNT(*) beside an IN
+# list of as many values counts the different values instead (both_checks).
 FIXES: dict[str, Fix] = {
     "shape": lambda question, sql, schema: without_row_test(sql, schema),
     "threshold": group_threshold_fix,
+    "distinct": lambda question, sql, schema: distinct_values_fix(sql),
 }
 
 
@@ -74,7 +77,7 @@ def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str 
     test that repeats the HAVING's threshold on a SUM), a
     foreign key joined to a table it does not refer to (join_checks), a `<>` on the rows of a joined child table where
     the parent is meant (negation_checks), two values of one column tested at once where the question asks for
-    both (both_checks), a row test of the number the question sets for a group's average or total
+    both, or rows counted where the different values of an IN list are meant (both_checks), a row test of the number the question sets for a group's average or total
     (aggregate_checks), or a value the question names that the
     query never uses (question_values, a calendar day and a year among them), or a column whose value the question
     asks rows to lack, never tested (missing_checks), or repeated rows where the question asks for each value once

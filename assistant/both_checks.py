@@ -8,6 +8,13 @@ INTERSECT SELECT ... WHERE year = '2024'`), or the rows grouped by customer with
 `either_for_both` speaks for a question that names the values after "both", joined by "and" ("both 2023 and 2024",
 not "both the name and the id ... in 2023 or 2024"), on an `IN` list (or an `OR` of equalities on one expression) of
 those values, in a query that has neither an INTERSECT nor a `COUNT(DISTINCT ...)`.
+
+The grouped form has a slip of its own: `WHERE strftime('%Y', order_date) IN ('2022', '2024') GROUP BY customers.id
+HAVING COUNT(*) = 2` ("ordered at least once in 2022 and at least once in 2024") counts rows, not years: a customer
+with two orders in 2022 passes and one with three orders over both years does not. `rows_counted_for_values` finds
+a `HAVING COUNT(*) = N` (or `>= N`, or `COUNT(column)`) beside an `IN` list of N values in the same SELECT, where the
+data gives another result with `COUNT(DISTINCT <the tested expression>)`; `distinct_values_fix` writes that (made
+without the model, answer_checks.FIXES).
 """
 
 from __future__ import annotations
@@ -18,7 +25,9 @@ from itertools import pairwise
 from sqlglot import exp
 
 from .schema import Schema
+from .sql_tables import own
 from .sqlcheck import parse
+from .sqlite_io import lookup
 
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
 
@@ -70,3 +79,75 @@ def _named_after_both(values: list[exp.Literal], question: str) -> bool:
         if spans[0][0] <= 40 and all(re.search(r"\band\b", g, re.IGNORECASE) for g in gaps):
             return True
     return False
+
+
+def rows_counted_for_values(db_path: str, sql: str) -> str | None:
+    """Why *sql*'s `HAVING COUNT(*) = N` beside an IN list of N values counts rows where the different values are
+    meant; None when there is no such pair, or when counting the different values gives the same rows on the data."""
+    found = _count_beside_values(sql)
+    if found is None:
+        return None
+    tree, count, tested, n = found
+    fixed = _with_distinct(tree, count, tested)
+    if _same_rows(db_path, sql, fixed):
+        return None
+    what = tested.sql("sqlite")
+    return (f"{count.parent.sql('sqlite')} counts the rows whose {what} is one of the {n} listed values, not the "
+            f"different values: a group with {n} rows of one value passes and one with more rows over all of them "
+            f"does not. For the groups that have each of the {n} values, test COUNT(DISTINCT {what}) "
+            f"{_op(count)} {n} instead")
+
+
+def _op(count: exp.Count) -> str:
+    return "=" if isinstance(count.parent, exp.EQ) else ">="
+
+
+def distinct_values_fix(sql: str) -> str | None:
+    """*sql* with the COUNT that rows_counted_for_values finds counting the different tested values; None without one."""
+    found = _count_beside_values(sql)
+    if found is None:
+        return None
+    tree, count, tested, _ = found
+    return _with_distinct(tree, count, tested)
+
+
+def _count_beside_values(sql: str):
+    """(tree, the COUNT node, the IN's tested expression, N) for a SELECT whose WHERE has `x IN (N literals)` and whose
+    HAVING compares a plain COUNT with N by = or >=."""
+    tree, _ = parse(sql)
+    if tree is None:
+        return None
+    for select in tree.find_all(exp.Select):
+        where, having = select.args.get("where"), select.args.get("having")
+        if where is None or having is None:
+            continue
+        lists = [node for node in where.find_all(exp.In) if own(node, select) and len(node.expressions) >= 2
+                 and all(isinstance(v, exp.Literal) for v in node.expressions)]
+        for count in having.find_all(exp.Count):
+            whole = count.parent
+            if count.find(exp.Distinct) or not isinstance(whole, (exp.EQ, exp.GTE)) or whole.this is not count:
+                continue
+            n = whole.expression
+            if not (isinstance(n, exp.Literal) and not n.is_string and n.this.isdigit()):
+                continue
+            for node in lists:
+                if len(node.expressions) == int(n.this):
+                    return tree, count, node.this, int(n.this)
+    return None
+
+
+def _with_distinct(tree: exp.Expression, count: exp.Count, tested: exp.Expression) -> str:
+    new = exp.Count(this=exp.Distinct(expressions=[tested.copy()]))
+    count.replace(new)
+    try:
+        return tree.sql(dialect="sqlite")
+    finally:
+        new.replace(count)
+
+
+def _same_rows(db_path: str, sql: str, other: str) -> bool:
+    """Whether the two queries give the same rows (as multisets) on the data; True when either cannot run."""
+    a, b = lookup(db_path, sql, 10_000), lookup(db_path, other, 10_000)
+    if a is None or b is None:
+        return True
+    return sorted(map(repr, a)) == sorted(map(repr, b))
