@@ -20,7 +20,7 @@ import re
 from sqlglot import exp
 
 from .schema import Schema
-from .sql_tables import conjuncts
+from .sql_tables import conjuncts, number_value
 from .sqlcheck import parse
 
 _ABOVE = r"(?:greater|more|larger|higher|longer|bigger|above|over|exceeds?|exceeding|at\s+least|no\s+less)"
@@ -78,11 +78,11 @@ def _row_test_for_threshold(question: str, sql: str):
         where, having = select.args.get("where"), select.args.get("having")
         if where is None or select.args.get("group") is None:
             continue
-        in_having = {_number(n) for n in having.find_all(exp.Literal)} if having is not None else set()
+        in_having = {number_value(n) for n in having.find_all(exp.Literal)} if having is not None else set()
         for test in conjuncts(where.this):
             if not (isinstance(test, _COMPARISONS) and isinstance(test.this, exp.Column)):
                 continue
-            n = _number(test.expression)
+            n = number_value(test.expression)
             for agg, number in wanted:
                 if n == number and number not in in_having:
                     return tree, select, test, agg
@@ -92,12 +92,3 @@ def _row_test_for_threshold(question: str, sql: str):
 def _operator(test: exp.Expression) -> str:
     """"> 72" of `LifeExpectancy > 72`."""
     return test.sql("sqlite")[len(test.this.sql("sqlite")):].strip()
-
-
-def _number(node: exp.Expression) -> float | None:
-    if isinstance(node, exp.Literal) and not node.is_string:
-        try:
-            return float(node.this)
-        except ValueError:
-            return None
-    return None

@@ -28,7 +28,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .schema import Schema, Table
-from .sql_tables import conjuncts, own, resolve, tables_by_alias
+from .sql_tables import conjuncts, number_value, own, resolve, tables_by_alias
 from .sqlcheck import parse
 
 
@@ -180,7 +180,7 @@ def _row_test_and_its_sum(tree: exp.Expression, schema: Schema):
             for agg in having.find_all(exp.Sum, exp.Avg):
                 whole = agg.parent
                 if (isinstance(whole, _ABOVE) and whole.this is agg and isinstance(agg.this, exp.Column)
-                        and (resolve(agg.this, tables), _number(whole.expression)) == row):
+                        and (resolve(agg.this, tables), number_value(whole.expression)) == row):
                     return select, test, whole
     return None
 
@@ -188,16 +188,7 @@ def _row_test_and_its_sum(tree: exp.Expression, schema: Schema):
 def _column_above(test: exp.Expression, tables) -> tuple[tuple[str, str], float] | None:
     """((alias, column), N) for a test `col > N` or `col >= N` on a column of this SELECT's tables."""
     if isinstance(test, _ABOVE) and isinstance(test.this, exp.Column):
-        key, n = resolve(test.this, tables), _number(test.expression)
+        key, n = resolve(test.this, tables), number_value(test.expression)
         if key is not None and n is not None:
             return key, n
-    return None
-
-
-def _number(node: exp.Expression) -> float | None:
-    if isinstance(node, exp.Literal) and not node.is_string:
-        try:
-            return float(node.this)
-        except ValueError:
-            return None
     return None

@@ -1,6 +1,6 @@
 """Which schema table each name of one SELECT stands for, and which table a column of it belongs to, and the
-conditions a WHERE or ON requires together: the lookups that the checks of a parsed query (group_checks,
-shape_checks, join_checks, negation_checks) share."""
+conditions a WHERE or ON requires together, and the value of a number written in it: the lookups that the checks of a
+parsed query (group_checks, shape_checks, join_checks, negation_checks, aggregate_checks) share."""
 
 from __future__ import annotations
 
@@ -39,3 +39,13 @@ def conjuncts(node: exp.Expression) -> list[exp.Expression]:
     AND, inside one pair of parentheses."""
     node = node.unnest() if isinstance(node, exp.Paren) else node
     return list(node.flatten()) if isinstance(node, exp.And) else [node]
+
+
+def number_value(node: exp.Expression) -> float | None:
+    """The value of a numeric literal (`72`, `3000.5`); None for anything else."""
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
+    return None
