@@ -46,8 +46,8 @@ Fix = Callable[[str, str, Schema], "str | None"]
 
 # Findings whose change is known exactly, made without the model: told to drop a WHERE test that repeats the HAVING's
 # threshold on single rows, a fine-tuned model rewrote the HAVING instead (shape_checks.without_row_test); a row test
-# of the number the question sets for a group's average moves into the HAVING (aggregate_checks); a COUNT(*) beside an IN
-# list of as many values counts the different values instead (both_checks).
+# of the number the question sets for a group's average moves into the HAVING (aggregate_checks); a COUNT(*) beside an
+# IN list of as many values counts the different values instead (both_checks).
 FIXES: dict[str, Fix] = {
     "shape": lambda question, sql, schema: without_row_test(sql, schema),
     "threshold": group_threshold_fix,
@@ -74,14 +74,14 @@ def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str 
     """The first finding of CHECKS on *sql*: a text test the data makes always false (literal_checks), a
     column taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data
     (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL, a row
-    test that repeats the HAVING's threshold on a SUM), a
-    foreign key joined to a table it does not refer to (join_checks), a `<>` on the rows of a joined child table where
-    the parent is meant (negation_checks), two values of one column tested at once where the question asks for
-    both, or rows counted where the different values of an IN list are meant (both_checks), a row test of the number the question sets for a group's average or total
-    (aggregate_checks), or a value the question names that the
-    query never uses (question_values, a calendar day and a year among them), or a column whose value the question
-    asks rows to lack, never tested (missing_checks), or repeated rows where the question asks for each value once
-    (row_checks), or a NULL where it asks to leave unknown values out (row_checks); None when none finds anything."""
+    test that repeats the HAVING's threshold on a SUM), a foreign key joined to a table it does not refer to
+    (join_checks), a `<>` on the rows of a joined child table where the parent is meant (negation_checks), two values
+    of one column tested at once where the question asks for both, or rows counted where the different values of an
+    IN list are meant (both_checks), a row test of the number the question sets for a group's average or total
+    (aggregate_checks), a value the question names that the query never uses (question_values, a calendar day and a
+    year among them), a column whose value the question asks rows to lack, never tested (missing_checks), repeated
+    rows where the question asks for each value once (row_checks), or a NULL where it asks to leave unknown values out
+    (row_checks); None when none finds anything."""
     found = first_finding(db_path, question, sql, schema)
     return found and found[1]
 

@@ -170,9 +170,9 @@ MONTH_TEXT = re.compile(r"^\d{4}-\d{2}$")
 
 
 def unused_question_date(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
-    """Why *sql* looks like it ignores a calendar day *question* names; None when it writes every one (or a
-    neighbour, or its month compared as a range where the day starts or ends the month), when the question names
-    none, or when no dated column of the schema stores ISO text."""
+    """Why *sql* looks like it ignores a calendar day *question* names, or lists months with a gap in the range the
+    question names; None when it writes every day (or a neighbour, or the day's month where the day starts or ends
+    it), when the question names none, or when no dated column of the schema stores ISO text."""
     if not question or not sql:
         return None
     days = list(dict.fromkeys(named_days(question)))
@@ -194,8 +194,7 @@ def unused_question_date(db_path: str, question: str, sql: str, schema: Schema) 
         months = ", ".join(left_out)
         return (f"the question names the days from {days[0].isoformat()} to {days[1].isoformat()}, but the query's "
                 f"list of months leaves out {months}, {'which lies' if len(left_out) == 1 else 'which lie'} between "
-                f"them: test the whole range instead "
-                f"(for instance {example})")
+                f"them: test the whole range instead (for instance {example})")
     return (f"the question names the day{'' if one else 's'} {' and '.join(iso)}, but the query never compares a "
             f"date with {'it' if one else 'them'}: test the date column the question means against "
             f"{'it' if one else 'them'} (for instance {example})")
