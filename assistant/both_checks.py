@@ -88,18 +88,12 @@ def rows_counted_for_values(db_path: str, sql: str) -> str | None:
     if found is None:
         return None
     tree, count, tested, n = found
-    fixed = _with_distinct(tree, count, tested)
-    if _same_rows(db_path, sql, fixed):
+    counted, what, op = count.parent.sql("sqlite"), tested.sql("sqlite"), "=" if isinstance(count.parent, exp.EQ) else ">="
+    if _same_rows(db_path, sql, _with_distinct(tree, count, tested)):
         return None
-    what = tested.sql("sqlite")
-    return (f"{count.parent.sql('sqlite')} counts the rows whose {what} is one of the {n} listed values, not the "
-            f"different values: a group with {n} rows of one value passes and one with more rows over all of them "
-            f"does not. For the groups that have each of the {n} values, test COUNT(DISTINCT {what}) "
-            f"{_op(count)} {n} instead")
-
-
-def _op(count: exp.Count) -> str:
-    return "=" if isinstance(count.parent, exp.EQ) else ">="
+    return (f"{counted} counts the rows whose {what} is one of the {n} listed values, not the different values: a "
+            f"group with {n} rows of one value passes and one with more rows over all of them does not. For the "
+            f"groups that have each of the {n} values, test COUNT(DISTINCT {what}) {op} {n} instead")
 
 
 def distinct_values_fix(sql: str) -> str | None:
@@ -137,12 +131,9 @@ def _count_beside_values(sql: str):
 
 
 def _with_distinct(tree: exp.Expression, count: exp.Count, tested: exp.Expression) -> str:
-    new = exp.Count(this=exp.Distinct(expressions=[tested.copy()]))
-    count.replace(new)
-    try:
-        return tree.sql(dialect="sqlite")
-    finally:
-        new.replace(count)
+    """The query of *tree* (changed in place) with *count* counting the different values of *tested*."""
+    count.replace(exp.Count(this=exp.Distinct(expressions=[tested.copy()])))
+    return tree.sql(dialect="sqlite")
 
 
 def _same_rows(db_path: str, sql: str, other: str) -> bool:
