@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from .schema import Schema
 from .sqlcheck import parse
-from .sqlite_io import lookup
+from .sqlite_io import lookup, quoted
 
 LACKS = re.compile(r"\b(?:without|with\s+no|ha(?:s|ve|d)\s+no|missing|lacking|(?:do|does|did)\s+not\s+\w+|"
                    r"(?:do|does|did)n't\s+\w+)\b((?:\s+[\w']+){1,5})", re.IGNORECASE)
@@ -58,7 +58,7 @@ def _names(words: str, text: str) -> bool:
 
 def _how_empty(db_path: str, table: str, column: str) -> list[str]:
     """Which kinds of empty value the column holds: "NULLs", "blank texts" (either, both or none)."""
-    qt, qc = '"' + table.replace('"', '""') + '"', '"' + column.replace('"', '""') + '"'
+    qt, qc = quoted(table), quoted(column)
     rows = lookup(db_path, f"SELECT (SELECT 1 FROM {qt} WHERE {qc} IS NULL LIMIT 1), "
                            f"(SELECT 1 FROM {qt} WHERE TRIM({qc}) = '' LIMIT 1)", 1)
     if not rows:

@@ -55,7 +55,7 @@ from .errors import NicheError
 from .literal_checks import holds_text
 from .schema import Schema
 from .sqlcheck import parse
-from .sqlite_io import connect_readonly
+from .sqlite_io import connect_readonly, lookup, quoted
 
 MAX_DISTINCT = 200  # a column with more distinct values names things one by one (people, products)
 SAMPLE_ROWS = 50_000  # rows of a table read to learn a column's values (bounds the cost on a large file)
@@ -254,19 +254,9 @@ def _months_left_out(days: list[date], sql: str) -> list[str]:
 
 def _holds_iso_days(db_path: str, column: str) -> bool:
     """Whether the first stored value of *column* ("table.column") is ISO text ("2022-08-01", with a time or not)."""
-    table, name = column.split(".", 1)
-    qt, qc = '"' + table.replace('"', '""') + '"', '"' + name.replace('"', '""') + '"'
-    try:
-        con = connect_readonly(db_path)
-    except NicheError:
-        return False
-    try:
-        row = con.execute(f"SELECT {qc} FROM {qt} WHERE {qc} IS NOT NULL LIMIT 1").fetchone()
-    except sqlite3.DatabaseError:
-        return False
-    finally:
-        con.close()
-    return row is not None and isinstance(row[0], str) and bool(ISO_DAY.match(row[0]))
+    table, name = (quoted(part) for part in column.split(".", 1))
+    rows = lookup(db_path, f"SELECT {name} FROM {table} WHERE {name} IS NOT NULL LIMIT 1", 1)
+    return bool(rows) and isinstance(rows[0][0], str) and bool(ISO_DAY.match(rows[0][0]))
 
 
 def dated_columns(schema: Schema, near: set[str] = frozenset()) -> list[str]:
@@ -366,7 +356,7 @@ def _read_values(db_path: str, schema: Schema) -> tuple[NamedValue, ...]:
 
 
 def _column_values(con: sqlite3.Connection, table: str, column: str) -> list[str]:
-    qt, qc = '"' + table.replace('"', '""') + '"', '"' + column.replace('"', '""') + '"'
+    qt, qc = quoted(table), quoted(column)
     try:
         rows = con.execute(f"SELECT DISTINCT {qc} FROM (SELECT {qc} FROM {qt} LIMIT {SAMPLE_ROWS}) "
                            f"LIMIT {MAX_DISTINCT + 1}").fetchall()

@@ -199,6 +199,11 @@ def execute_write(path: str | os.PathLike, sql: str, *, timeout_s: float | None 
         con.close()
 
 
+def quoted(name: str) -> str:
+    """*name* (a table's or a column's) as an SQL identifier that any name survives: "order items", a"b."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def lookup(db_path: str | os.PathLike, sql: str, max_rows: int) -> list | None:
     """The rows of a small read-only query an answer check makes on the user's file (at most *max_rows*, at most
     LOOKUP_TIMEOUT_S); None when it fails or runs out of time, so that a check stays silent rather than failing."""
