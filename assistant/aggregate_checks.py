@@ -20,7 +20,7 @@ import re
 from sqlglot import exp
 
 from .schema import Schema
-from .sql_tables import conjuncts, number_value
+from .sql_tables import conjuncts, drop_condition, number_value
 from .sqlcheck import parse
 
 _ABOVE = r"(?:greater|more|larger|higher|longer|bigger|above|over|exceeds?|exceeding|at\s+least|no\s+less)"
@@ -56,8 +56,7 @@ def group_threshold_fix(question: str, sql: str, schema: Schema) -> str | None:
     if found is None:
         return None
     tree, select, test, agg = found
-    rest = [c for c in conjuncts(select.args["where"].this) if c is not test]
-    select.set("where", exp.Where(this=exp.and_(*rest)) if rest else None)
+    drop_condition(select, test)
     grouped = test.copy()
     grouped.set("this", exp.Anonymous(this=agg, expressions=[test.this.copy()]))
     having = select.args.get("having")

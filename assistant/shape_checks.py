@@ -28,7 +28,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from .schema import Schema, Table
-from .sql_tables import conjuncts, number_value, own, resolve, tables_by_alias
+from .sql_tables import conjuncts, drop_condition, number_value, own, resolve, tables_by_alias
 from .sqlcheck import parse
 
 
@@ -161,8 +161,7 @@ def without_row_test(sql: str, schema: Schema) -> str | None:
     if found is None:
         return None
     select, test, _ = found
-    rest = [c for c in conjuncts(select.args["where"].this) if c is not test]
-    select.set("where", exp.Where(this=exp.and_(*rest)) if rest else None)
+    drop_condition(select, test)
     return tree.sql(dialect="sqlite")
 
 

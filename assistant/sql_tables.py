@@ -41,6 +41,13 @@ def conjuncts(node: exp.Expression) -> list[exp.Expression]:
     return list(node.flatten()) if isinstance(node, exp.And) else [node]
 
 
+def drop_condition(select: exp.Select, test: exp.Expression) -> None:
+    """Take *test*, one of the conditions its WHERE requires together (conjuncts), out of *select* (in place); the WHERE
+    goes when it was the only one."""
+    rest = [c for c in conjuncts(select.args["where"].this) if c is not test]
+    select.set("where", exp.Where(this=exp.and_(*rest)) if rest else None)
+
+
 def number_value(node: exp.Expression) -> float | None:
     """The value of a numeric literal (`72`, `3000.5`); None for anything else."""
     if isinstance(node, exp.Literal) and not node.is_string:
