@@ -30,6 +30,7 @@ from .sqlcheck import parse
 from .sqlite_io import lookup
 
 BOTH = re.compile(r"\bboth\b", re.IGNORECASE)
+COUNT_BESIDE_LIST = re.compile(r"\bIN\s*\(.*\bHAVING\b.*\bCOUNT\s*\(", re.IGNORECASE | re.DOTALL)
 
 
 def either_for_both(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
@@ -108,6 +109,8 @@ def distinct_values_fix(sql: str) -> str | None:
 def _count_beside_values(sql: str):
     """(tree, the COUNT node, the IN's tested expression, N) for a SELECT whose WHERE has `x IN (N literals)` and whose
     HAVING compares a plain COUNT with N by = or >=."""
+    if not COUNT_BESIDE_LIST.search(sql):  # most answers stop here, before any parse
+        return None
     tree, _ = parse(sql)
     if tree is None:
         return None
