@@ -53,6 +53,9 @@ class Answer:
     repaired: bool = False
     first_sql: str | None = None  # the replaced first attempt
     replaced_because: str | None = None  # why it was replaced, in words for the user
+    # with candidates > 1: each candidate's SQL (None where it wrote none), the greedy one first; what an
+    # evaluation keeps so that other votes over the same candidates can be replayed without the model
+    candidate_sqls: list[str | None] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"question": self.question, "sql": self.sql, "raw": self.raw,
@@ -104,7 +107,8 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
                     budget_tokens: int = DEFAULT_SCHEMA_BUDGET, repair: bool = False, repair_hints: bool = True,
                     repair_chain: bool = True, retry_empty: int = 0, cancel=None) -> Answer:
     """Generate SQL for *question*. With candidates > 1 and a database to run them on, sample a few
-    more answers, run each read-only and return the one whose result most candidates share.
+    more answers, run each read-only and return the one whose result most candidates share, counting only
+    those that pass every answer check when any does (_choose).
 
     With *repair*, an answer that SQLite cannot compile on the database (or, without a database, that
     has errors by the schema check) goes back to the model with the error, and with *repair_hints* what
@@ -145,7 +149,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     if candidates > 1 and db_path:
         for i in range(candidates - 1):
             gens.append(engine.generate(schema_text, question, temperature=0.7, seed=1000 + i, cancel=cancel))
-    sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None)
+    sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None, question)
     n_candidates, first_sql, because = len(gens), None, None
     kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair else (None, None)
     fixed = known_fix(kind, question, sql, schema) if error and db_path else None
@@ -219,7 +223,8 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     return Answer(question, sql, gen.text, problems, total, gen.prompt_tokens,
                   sum(g.completion_tokens for g in gens), gen.cached_tokens,
                   schema.version.key if schema.version else "", n_candidates, agreement,
-                  first_sql is not None, first_sql, because)
+                  first_sql is not None, first_sql, because,
+                  [sql_from_output(g.text, schema)[0] for g in gens[:n_candidates]] if n_candidates > 1 else [])
 
 
 def _failure(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema,
@@ -306,14 +311,21 @@ def _agreed_sample(gens: list[Generation], schema: Schema, db_path: str, need: i
     return parsed[i] if i is not None and count >= need else None
 
 
-def _choose(gens: list[Generation], schema: Schema, db_path: str | None):
+def _choose(gens: list[Generation], schema: Schema, db_path: str | None, question: str = ""):
+    """(sql, problems, agreement) of the candidate to keep: the result most candidates share, counting only
+    the candidates that run read-only and pass every answer check (answer_checks), so that a shared mistake
+    a check can see does not outvote a right answer; when none passes, every candidate that runs votes. Among
+    the most-agreed results the earliest candidate wins (the greedy one first); when none runs, the greedy one."""
     parsed = [sql_from_output(g.text, schema) for g in gens]
     if db_path is None or len(parsed) == 1:
         sql, problems = parsed[0]
         return sql, problems, 1
-    results = [None if rows is None else _result_key(rows)
-               for rows in (_rows(db_path, sql, problems) for sql, problems in parsed)]
-    # Among the most-agreed results, the earliest candidate (the greedy one first); none runs: the greedy one.
-    i, count = _most_agreed(results)
+    rows = [_rows(db_path, sql, problems) for sql, problems in parsed]
+    results = [None if r is None else _result_key(r) for r in rows]
+    passing = [None if key is None or _failure_kind(sql, problems, db_path, schema, question)[1] else key
+               for key, (sql, problems) in zip(results, parsed)]
+    i, count = _most_agreed(passing)
+    if i is None:
+        i, count = _most_agreed(results)
     sql, problems = parsed[i if i is not None else 0]
     return sql, problems, count

@@ -5,11 +5,11 @@ import threading
 import time
 
 import pytest
-from nichelm.assistant.engine import Cancelled, Engine, EngineSettings
+from nichelm.assistant.engine import Cancelled, Engine, EngineSettings, Generation
 from nichelm.assistant.errors import ModelNotFound
 from nichelm.assistant.free_cores import MIN_WINDOW_S, FreeCores
 from nichelm.assistant.schema import read_schema, render_schema
-from nichelm.assistant.service import SchemaCache, answer_question
+from nichelm.assistant.service import SchemaCache, _choose, answer_question
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,26 @@ def test_answer_question_returns_sql_or_explains(engine, db):
     assert ans.latency_s > 0
     voted = answer_question(engine, schema, "List the names of all pets.", db_path=str(db), candidates=3)
     assert voted.candidates == 3
+    assert len(voted.candidate_sqls) == 3  # kept for replaying other votes over the same candidates
+    assert voted.candidate_sqls[0] == ans.sql  # the greedy one first (no repair asked: ans.sql is the greedy SQL)
+
+
+def _gens(*texts):
+    return [Generation(t, 10, 5, 0.1) for t in texts]
+
+
+def test_a_mistake_a_check_sees_does_not_outvote_a_right_answer(db):
+    schema = SchemaCache().get(str(db))
+    wrong = "SELECT name FROM pets WHERE species = 'Dog'"  # the data writes 'dog': a case the literal check sees
+    right = "SELECT name FROM pets WHERE species = 'dog'"
+    sql, _, agreement = _choose(_gens(wrong, wrong, right), schema, str(db), "Which pets are dogs?")
+    assert (sql, agreement) == (right, 1)
+    # with no candidate passing the checks, every one that runs votes, as before
+    sql, _, agreement = _choose(_gens(wrong, "SELECT nam FROM pets", wrong), schema, str(db), "Which pets are dogs?")
+    assert (sql, agreement) == (wrong, 2)
+    # the greedy answer wins a tie among passing candidates
+    other = "SELECT name FROM pets WHERE age > 4"
+    assert _choose(_gens(right, other), schema, str(db), "Which pets are dogs?")[0] == right
 
 
 def test_schema_cache_rereads_after_ddl(db):

@@ -56,7 +56,8 @@ class LocalBackend:
         return Prediction(a.raw, a.sql, time.monotonic() - start, a.prompt_tokens, a.completion_tokens, 0.0,
                           None, {"generation_s": round(a.latency_s, 4), "cached_tokens": a.cached_tokens,
                                  "candidates": a.candidates, "agreement": a.agreement, "repaired": a.repaired,
-                                 "first_sql": a.first_sql, "replaced_because": a.replaced_because})
+                                 "first_sql": a.first_sql, "replaced_because": a.replaced_because}
+                          | ({"candidate_sqls": a.candidate_sqls} if a.candidate_sqls else {}))
 
     def info(self) -> dict:
         info = {"backend": "local", "candidates": self.candidates, "examples": self.prompts.schemas.examples,
