@@ -18,7 +18,7 @@ from .literal_checks import always_false_literal
 from .missing_checks import untested_missing_value
 from .negation_checks import negated_child_test
 from .question_values import unused_question_date, unused_question_value, unused_question_year
-from .row_checks import blank_rows, repeated_rows
+from .row_checks import blank_rows, distinct_fix, joined_repeats, repeated_rows
 from .schema import Schema
 from .shape_checks import shape_problem, without_row_test
 
@@ -39,6 +39,7 @@ CHECKS: dict[str, Check] = {
     "missing": untested_missing_value,
     "repeats": lambda db, question, sql, schema: repeated_rows(db, question, sql),
     "blanks": lambda db, question, sql, schema: blank_rows(db, question, sql),
+    "fanout": joined_repeats,
 }
 
 
@@ -47,11 +48,13 @@ Fix = Callable[[str, str, Schema], "str | None"]
 # Findings whose change is known exactly, made without the model: told to drop a WHERE test that repeats the HAVING's
 # threshold on single rows, a fine-tuned model rewrote the HAVING instead (shape_checks.without_row_test); a row test
 # of the number the question sets for a group's average moves into the HAVING (aggregate_checks); a COUNT(*) beside an
-# IN list of as many values counts the different values instead (both_checks).
+# IN list of as many values counts the different values instead (both_checks); rows of a table repeated by a join with a
+# table the query only filters by are listed once (row_checks: SELECT DISTINCT).
 FIXES: dict[str, Fix] = {
     "shape": lambda question, sql, schema: without_row_test(sql, schema),
     "threshold": group_threshold_fix,
     "distinct": lambda question, sql, schema: distinct_values_fix(sql),
+    "fanout": lambda question, sql, schema: distinct_fix(sql),
 }
 
 
@@ -80,8 +83,9 @@ def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str 
     IN list are meant (both_checks), a row test of the number the question sets for a group's average or total
     (aggregate_checks), a value the question names that the query never uses (question_values, a calendar day and a
     year among them), a column whose value the question asks rows to lack, never tested (missing_checks), repeated
-    rows where the question asks for each value once (row_checks), or a NULL where it asks to leave unknown values out
-    (row_checks); None when none finds anything."""
+    rows where the question asks for each value once, a NULL where it asks to leave unknown values out, or the same
+    row of a table listed once for every row of a table the query only filters by (row_checks); None when none finds
+    anything."""
     found = first_finding(db_path, question, sql, schema)
     return found and found[1]
 

@@ -242,7 +242,7 @@ def empty(run_dir, ids_out) -> None:
                    "run --only-ids measures a change of the repair on them alone.")
 def checks(run_dir, spider_train, ids_out, timing, first_answers) -> None:
     """How often each answer check of the product (literal, group, shape, join, negation, both, distinct, threshold,
-    question, date, year, missing, repeats, blanks) trips on RUN_DIR's answers (with how many of those answers were right) and on its gold queries; or on
+    question, date, year, missing, repeats, blanks, fanout) trips on RUN_DIR's answers (with how many of those answers were right) and on its gold queries; or on
     Spider train's gold queries."""
     from .check_counts import count_trips
     from .runner import PREDICTIONS, read_predictions

@@ -133,7 +133,7 @@ def test_an_evaluation_can_leave_a_check_out(monkeypatch):
     monkeypatch.setattr(answer_checks, "CHECKS", dict(answer_checks.CHECKS))
     answer_checks.disable(["question", "join"])
     assert list(answer_checks.CHECKS) == ["literal", "group", "shape", "negation", "both", "distinct", "threshold", "date",
-                                         "year", "missing", "repeats", "blanks"]
+                                         "year", "missing", "repeats", "blanks", "fanout"]
     with pytest.raises(ValueError, match="no such answer check: nope"):
         answer_checks.disable(["nope"])
 

@@ -1,9 +1,17 @@
 """Rows a question rules out, found by running the answer: repeats where each value is asked for once, NULLs
-where unknown values are to be left out; on a real SQLite file, and through the one place that decides."""
+where unknown values are to be left out, a table's rows repeated by a join it only filters by; on a real SQLite
+file, and through the one place that decides."""
 
 import pytest
 from nichelm.assistant.answer_checks import CHECKS
-from nichelm.assistant.row_checks import asks_blanks_left_out, asks_each_once, blank_rows, repeated_rows
+from nichelm.assistant.row_checks import (
+    asks_blanks_left_out,
+    asks_each_once,
+    blank_rows,
+    distinct_fix,
+    joined_repeats,
+    repeated_rows,
+)
 from nichelm.assistant.schema import read_schema
 from nichelm.assistant.service import _failure
 
@@ -75,4 +83,65 @@ def test_blanks_stay_quiet_when_not_asked(shop, question):
 
 
 def test_both_checks_are_product_checks_in_the_decided_order():
-    assert list(CHECKS)[-2:] == ["repeats", "blanks"]
+    assert list(CHECKS)[-3:] == ["repeats", "blanks", "fanout"]
+
+
+# ------------------------------------------------------------------------------ a table's rows repeated by a join
+PETS = """
+    CREATE TABLE student (stuid INTEGER PRIMARY KEY, fname TEXT, age INTEGER);
+    CREATE TABLE pets (petid INTEGER PRIMARY KEY, pettype TEXT);
+    CREATE TABLE has_pet (stuid INTEGER REFERENCES student(stuid), petid INTEGER REFERENCES pets(petid));
+    INSERT INTO student VALUES (1, 'Ann', 20), (2, 'Ben', 21), (3, 'Ann', 22), (4, 'Cal', 23);
+    INSERT INTO pets VALUES (1, 'dog'), (2, 'cat'), (3, 'dog'), (4, 'dog');
+    INSERT INTO has_pet VALUES (1, 1), (1, 2), (2, 3), (3, 4);
+"""
+WITH_PET = "SELECT student.fname FROM student JOIN has_pet ON student.stuid = has_pet.stuid"
+
+
+@pytest.fixture
+def pets(tmp_path, sqlite_file):
+    return str(sqlite_file(tmp_path / "pets.sqlite", PETS))
+
+
+@pytest.mark.parametrize("sql", [
+    WITH_PET,  # Ann (1) twice: two pets
+    ("SELECT T1.fname, T1.age FROM student AS T1 JOIN has_pet AS T2 ON T1.stuid = T2.stuid JOIN pets AS T3 "
+    "ON T3.petid = T2.petid WHERE T3.pettype = 'dog' OR T3.pettype = 'cat'"),
+    "SELECT fname FROM student JOIN has_pet ON student.stuid = has_pet.stuid ORDER BY fname",
+])
+def test_a_row_listed_once_per_row_of_a_table_it_only_filters_by(pets, sql):
+    schema = read_schema(pets)
+    question = "What are the names of students who have a pet?"
+    problem = joined_repeats(pets, question, sql, schema)
+    assert problem and "4 rows of student but only 3 different ones" in problem and "SELECT DISTINCT" in problem
+    assert problem == _failure(sql, [], pets, schema, question)  # the last check, reached when the others pass
+    fixed = distinct_fix(sql)
+    assert fixed.upper().startswith("SELECT DISTINCT") and joined_repeats(pets, question, fixed, schema) is None
+
+
+@pytest.mark.parametrize("question, sql", [
+    # Ann (1) and Ann (3) are two students: the names repeat, the rows do not
+    ("Which students have a dog?", ("SELECT student.fname FROM student JOIN has_pet ON student.stuid = has_pet.stuid "
+                                   "JOIN pets ON pets.petid = has_pet.petid WHERE pets.pettype = 'dog'")),
+    ("List students and their pets' types.",  # a column of every table: one row per pet is meant
+     ("SELECT student.fname, pets.pettype FROM student JOIN has_pet ON student.stuid = has_pet.stuid "
+     "JOIN pets ON pets.petid = has_pet.petid")),
+    ("Students with pets, by pet id.", WITH_PET + " ORDER BY has_pet.petid"),  # sorted by the filter table
+    ("How many students have pets?", WITH_PET),  # a count
+    ("Students with pets?", WITH_PET.replace("SELECT", "SELECT DISTINCT")),
+    ("Students with pets?", WITH_PET + " GROUP BY student.stuid"),
+    ("Students with pets?", WITH_PET + " LIMIT 3"),
+    ("Students with pets?", "SELECT upper(student.fname) FROM student JOIN has_pet ON student.stuid = has_pet.stuid"),
+    ("Students with pets?", "SELECT fname FROM student WHERE stuid IN (SELECT stuid FROM has_pet)"),  # no join
+    ("Students with pets?", "SELECT * FROM student JOIN has_pet ON student.stuid = has_pet.stuid"),
+    ("Students with pets?", "SELECT nope FROM student JOIN has_pet ON student.stuid = has_pet.stuid"),  # fails
+])
+def test_joined_repeats_stay_quiet_otherwise(pets, question, sql):
+    assert joined_repeats(pets, question, sql, read_schema(pets)) is None
+
+
+def test_the_service_lists_each_row_once_without_the_model(pets):
+    from nichelm.assistant.answer_checks import known_fix
+
+    fixed = known_fix("fanout", "Names of students with a pet?", WITH_PET, read_schema(pets))
+    assert fixed == "SELECT DISTINCT student.fname FROM student JOIN has_pet ON student.stuid = has_pet.stuid"
