@@ -14,7 +14,7 @@ from .aggregate_checks import group_threshold_fix, row_test_for_group_threshold
 from .both_checks import distinct_values_fix, either_for_both, rows_counted_for_values
 from .group_checks import ungrouped_column
 from .join_checks import mismatched_join
-from .literal_checks import always_false_literal
+from .literal_checks import always_false_literal, wrong_case_fix
 from .missing_checks import untested_missing_value
 from .negation_checks import negated_child_test
 from .question_values import unused_question_date, unused_question_value, unused_question_year
@@ -43,25 +43,27 @@ CHECKS: dict[str, Check] = {
 }
 
 
-Fix = Callable[[str, str, Schema], "str | None"]
+Fix = Callable[[str, str, str, Schema], "str | None"]
 
-# Findings whose change is known exactly, made without the model: told to drop a WHERE test that repeats the HAVING's
+# Findings whose change is known exactly, made without the model: a text the data holds in another letter case only is
+# written as the data spells it (v18, told so, kept 'Jetblue Airways' for 'JetBlue Airways' through three repairs); told to drop a WHERE test that repeats the HAVING's
 # threshold on single rows, a fine-tuned model rewrote the HAVING instead (shape_checks.without_row_test); a row test
 # of the number the question sets for a group's average moves into the HAVING (aggregate_checks); a COUNT(*) beside an
 # IN list of as many values counts the different values instead (both_checks); rows of a table repeated by a join with a
 # table the query only filters by are listed once (row_checks: SELECT DISTINCT).
 FIXES: dict[str, Fix] = {
-    "shape": lambda question, sql, schema: without_row_test(sql, schema),
-    "threshold": group_threshold_fix,
-    "distinct": lambda question, sql, schema: distinct_values_fix(sql),
-    "fanout": lambda question, sql, schema: distinct_fix(sql),
+    "literal": lambda db, question, sql, schema: wrong_case_fix(db, sql, schema),
+    "shape": lambda db, question, sql, schema: without_row_test(sql, schema),
+    "threshold": lambda db, question, sql, schema: group_threshold_fix(question, sql, schema),
+    "distinct": lambda db, question, sql, schema: distinct_values_fix(sql),
+    "fanout": lambda db, question, sql, schema: distinct_fix(sql),
 }
 
 
-def known_fix(name: str | None, question: str, sql: str | None, schema: Schema) -> str | None:
+def known_fix(name: str | None, db_path: str, question: str, sql: str | None, schema: Schema) -> str | None:
     """*sql* changed as the finding of the check called *name* says, where that change is known exactly; else None."""
     fix = FIXES.get(name or "")
-    return fix(question, sql, schema) if fix and sql else None
+    return fix(db_path, question, sql, schema) if fix and sql else None
 
 
 def first_finding(db_path: str, question: str, sql: str, schema: Schema) -> tuple[str, str] | None:

@@ -66,14 +66,41 @@ def _absent(db_path: str, schema: Schema, table: str, column: str, value: str) -
 
 
 def _wrong_case(db_path: str, table: str, column: str, value: str) -> str | None:
+    near = _case_variants(db_path, table, column, value)
+    if not near:
+        return None
+    names = ", ".join(_quote(v) for v in near)
+    return (f"no row of {table} has {column} = {_quote(value)}, but {names} differs only in letter case "
+            f"(= compares text case-sensitively): use the value as the data spells it")
+
+
+def _case_variants(db_path: str, table: str, column: str, value: str) -> list:
+    """Up to MAX_SUGGESTIONS values of *table*.*column* that differ from *value* in letter case only."""
     text = _quote(value)
     near = _lookup(db_path, f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" <> {text} AND '
                             f'lower("{column}") = lower({text}) LIMIT {MAX_SUGGESTIONS}')
-    if not near:
+    return [r[0] for r in near or ()]
+
+
+def wrong_case_fix(db_path: str, sql: str, schema: Schema) -> str | None:
+    """*sql* with each text it compares by = or IN that no row holds, but one value of the column does in another
+    letter case, written as the data spells it (the change a wrong-case finding asks for); None when there is none."""
+    tree, _ = parse(sql)
+    if tree is None:
         return None
-    names = ", ".join(_quote(r[0]) for r in near)
-    return (f"no row of {table} has {column} = {_quote(value)}, but {names} differs only in letter case "
-            f"(= compares text case-sensitively): use the value as the data spells it")
+    spelled = {}
+    for table, column, value in _text_tests(tree, schema):
+        if value is None or value in spelled:
+            continue
+        exact = _lookup(db_path, f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" = {_quote(value)})')
+        near = _case_variants(db_path, table, column, value) if exact and not exact[0][0] else []
+        if len(near) == 1 and isinstance(near[0], str):
+            spelled[value] = near[0]
+    if not spelled:
+        return None
+    for literal in [node for node in tree.find_all(exp.Literal) if node.is_string and node.this in spelled]:
+        literal.replace(exp.Literal.string(spelled[literal.this]))
+    return tree.sql(dialect="sqlite")
 
 
 def _held_elsewhere(db_path: str, schema: Schema, table: str, column: str, value: str) -> str | None:

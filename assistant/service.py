@@ -124,7 +124,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     that never uses a value the question names word for word (a country, a status, a category:
     question_values), and a result, run read-only, with rows the question rules out: repeats where it asks for
     each value once, NULLs where it asks to leave unknown values out (row_checks); answer_checks keeps their
-    order. A finding of the first answer whose change is known exactly (answer_checks.FIXES: a WHERE test that
+    order. A finding of the first answer whose change is known exactly (answer_checks.FIXES: a text in the wrong letter case, a WHERE test that
     repeats the HAVING's threshold on single rows, a row test of the number the question sets for a group's
     average, a COUNT(*) beside an IN list of as many values) is fixed here instead, and the fix kept when it passes
     every check (else the model repairs it). When the first answer does not compile and no repair passes every
@@ -152,7 +152,7 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None, question)
     n_candidates, first_sql, because = len(gens), None, None
     kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair else (None, None)
-    fixed = known_fix(kind, question, sql, schema) if error and db_path else None
+    fixed = known_fix(kind, db_path, question, sql, schema) if error and db_path else None
     if fixed:  # the finding says exactly what to change: made here, and kept if it then passes every check
         fixed_problems = sql_from_output(fixed, schema)[1]
         if _failure_kind(fixed, fixed_problems, db_path, schema, question)[1] is None:

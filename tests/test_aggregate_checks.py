@@ -37,7 +37,7 @@ def test_a_row_test_of_the_groups_average_is_found_and_moved_into_the_having(wor
     assert execute_readonly(path, fixed).rows == [("Monarchy", 12)]
     # as the service gets it: the check's name, then the known fix
     found = first_finding(path, Q, ROWS, schema)
-    assert found and found[0] == "threshold" and known_fix(found[0], Q, ROWS, schema) == fixed
+    assert found and found[0] == "threshold" and known_fix(found[0], path, Q, ROWS, schema) == fixed
 
 
 def test_the_other_conditions_stay_and_the_having_keeps_its_own(world):

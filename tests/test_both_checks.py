@@ -74,7 +74,7 @@ def test_rows_counted_where_the_different_values_are_meant_are_found_and_fixed(s
     assert sorted(r[0] for r in execute_readonly(con_path, COUNTED).rows) == ["Ann", "Bob"]
     assert [r[0] for r in execute_readonly(con_path, fixed).rows] == ["Ann"]
     found = first_finding(con_path, "Who ordered in 2023 and in 2024?", COUNTED, read_schema(con_path))
-    assert found and found[0] == "distinct" and known_fix("distinct", "", COUNTED, read_schema(con_path)) == fixed
+    assert found and found[0] == "distinct" and known_fix("distinct", con_path, "", COUNTED, read_schema(con_path)) == fixed
     # >= N is the same slip
     assert rows_counted_for_values(con_path, COUNTED.replace("= 2", ">= 2"))
     # where every group has one row per value the count is right on this data: left alone

@@ -223,13 +223,19 @@ def test_a_repair_that_compiles_but_trips_a_check_beats_a_first_answer_that_does
     assert "no such column: nom" in ans.replaced_because and "the first that compiles is kept" in ans.replaced_because
     warning = [p for p in ans.problems if p.kind == "check"]
     assert warning and warning[0].severity == "warning" and "'dog'" in warning[0].message
-    # a first answer that compiles stays when the repairs trip checks too
-    outputs = iter(["SELECT name FROM pets WHERE species = 'DOG'"] + [flagged] * 3)
+    # a first answer that compiles stays when the repairs trip checks too ('Rex' is a name, not a species)
+    outputs = iter(["SELECT name FROM pets WHERE species = 'Rex'"] + [flagged] * 3)
     again = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), repair=True)
-    assert (again.sql, again.repaired) == ("SELECT name FROM pets WHERE species = 'DOG'", False)
+    assert (again.sql, again.repaired) == ("SELECT name FROM pets WHERE species = 'Rex'", False)
     # ... and says what the check found, as a warning under the query
     assert [p.kind for p in again.problems if p.severity == "warning"] == ["check"]
-    assert "'DOG'" in next(p.message for p in again.problems if p.kind == "check")
+    assert "pets.name" in next(p.message for p in again.problems if p.kind == "check")
+    # a value in the wrong letter case is written as the data spells it, without asking the model again
+    outputs = iter(["SELECT name FROM pets WHERE species = 'DOG'"])
+    fixed = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), repair=True)
+    assert (fixed.sql, fixed.first_sql, fixed.repaired) == ("SELECT name FROM pets WHERE species = 'dog'",
+                                                            "SELECT name FROM pets WHERE species = 'DOG'", True)
+    assert "differs only in letter case" in fixed.replaced_because and not fixed.problems
 
 
 def test_an_answer_that_ignores_a_value_the_question_names_goes_back_for_repair(engine, db, monkeypatch):

@@ -1,7 +1,7 @@
 """Text tests that the data makes always false: found on a real SQLite file, and sent to repair."""
 
 import pytest
-from nichelm.assistant.literal_checks import always_false_literal
+from nichelm.assistant.literal_checks import always_false_literal, wrong_case_fix
 from nichelm.assistant.schema import read_schema
 from nichelm.assistant.service import _failure
 
@@ -37,6 +37,32 @@ def test_a_value_in_the_wrong_letter_case(shop):
                        "(= compares text case-sensitively): use the value as the data spells it")
     problem = always_false_literal(shop, "SELECT id FROM customers c WHERE c.name IN ('x', 'o''neil')", schema)
     assert problem and "'O''Neil'" in problem
+
+
+def test_a_value_in_the_wrong_letter_case_is_written_as_the_data_spells_it(shop):
+    from nichelm.assistant.answer_checks import first_finding, known_fix
+
+    schema = read_schema(shop)
+    sql = "SELECT c.name FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.status IN ('shipped', 'paid')"
+    found = first_finding(shop, "Who has shipped or paid orders?", sql, schema)
+    assert found and found[0] == "literal"  # as the service gets it: the check's name, then the known fix
+    fixed = known_fix("literal", shop, "Who has shipped or paid orders?", sql, schema)
+    assert fixed == ("SELECT c.name FROM customers AS c JOIN orders AS o ON o.customer_id = c.id "
+                     "WHERE o.status IN ('Shipped', 'paid')")
+    assert always_false_literal(shop, fixed, schema) is None
+    assert wrong_case_fix(shop, "SELECT id FROM customers WHERE name = 'o''neil'", schema) == (
+        "SELECT id FROM customers WHERE name = 'O''Neil'")
+
+
+def test_no_spelling_is_guessed(shop, tmp_path, sqlite_file):
+    schema = read_schema(shop)
+    for sql in ("SELECT id FROM orders WHERE status = 'refunded'",  # in no letter case
+                "SELECT id FROM orders WHERE status = 'null'",  # the text 'null' for SQL NULLs: no single spelling
+                "SELECT id FROM orders WHERE status = 'Shipped'"):  # already right
+        assert wrong_case_fix(shop, sql, schema) is None, sql
+    two = str(sqlite_file(tmp_path / "two.sqlite", "CREATE TABLE t (s TEXT); INSERT INTO t VALUES ('Ab'), ('AB');"))
+    assert always_false_literal(two, "SELECT * FROM t WHERE s = 'ab'", read_schema(two))  # found ...
+    assert wrong_case_fix(two, "SELECT * FROM t WHERE s = 'ab'", read_schema(two)) is None  # ... but which one?
 
 
 def test_what_is_left_alone(shop):

@@ -143,5 +143,5 @@ def test_joined_repeats_stay_quiet_otherwise(pets, question, sql):
 def test_the_service_lists_each_row_once_without_the_model(pets):
     from nichelm.assistant.answer_checks import known_fix
 
-    fixed = known_fix("fanout", "Names of students with a pet?", WITH_PET, read_schema(pets))
+    fixed = known_fix("fanout", pets, "Names of students with a pet?", WITH_PET, read_schema(pets))
     assert fixed == "SELECT DISTINCT student.fname FROM student JOIN has_pet ON student.stuid = has_pet.stuid"
