@@ -274,6 +274,37 @@ def checks(run_dir, spider_train, ids_out, timing, first_answers) -> None:
         Path(ids_out).write_text("".join(r["id"] + "\n" for r in recs if r["id"] in ids), encoding="utf-8")
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--kind", help="Only list the ids of this kind (as printed).")
+@click.option("--timeout", "timeout_s", type=float, default=30.0, show_default=True)
+def misses(run_dir, kind, timeout_s) -> None:
+    """RUN_DIR's wrong answers sorted by what their result looks like beside the gold's (eval/miss_kinds.py):
+    how many of each kind, with a few ids each; with --kind, every id of that kind."""
+    from .metrics import execute
+    from .miss_kinds import KINDS, miss_kind
+    from .runner import PREDICTIONS, read_predictions
+
+    if kind is not None and kind not in KINDS:
+        raise click.UsageError(f"no such kind: {kind!r} (kinds: {', '.join(KINDS)})")
+    out = Path(run_dir)
+    by_id = _run_examples(out, "misses needs the databases")
+    found: dict[str, list[str]] = {}
+    for r in read_predictions(out / PREDICTIONS):
+        ex = by_id.get(r["id"])
+        if ex is None or r.get("exec_match"):
+            continue
+        gold = execute(ex.db_path, ex.gold_sql, timeout_s)
+        pred = execute(ex.db_path, r["pred_sql"], timeout_s) if r.get("pred_sql") else None
+        found.setdefault(miss_kind(gold.rows, pred and pred.rows), []).append(r["id"])
+    if kind is not None:
+        click.echo("\n".join(found.get(kind, [])))
+        return
+    click.echo(f"{sum(map(len, found.values()))} wrong answers of {len(by_id)}")
+    for name in sorted(found, key=lambda k: (-len(found[k]), KINDS.index(k))):
+        click.echo(f"{len(found[name]):5d}  {name}  (e.g. {', '.join(found[name][:3])})")
+
+
 def _first_sql(rec: dict) -> str | None:
     """The answer before any repair or retry replaced it (the final one when nothing did)."""
     return (rec.get("extra") or {}).get("first_sql") or rec.get("pred_sql")
