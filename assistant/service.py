@@ -285,14 +285,19 @@ def _empty(db_path: str, sql: str) -> bool:
     return rows is not None and is_nothing(rows)
 
 
-def _most_agreed(keys: list) -> tuple[int | None, int]:
+def _most_agreed(keys: list, greedy_weight: float = 1.0) -> tuple[int | None, int]:
     """The index of the first answer whose result most answers share, and how many share it ((None, 0) when
-    no answer has a result)."""
-    votes = Counter(k for k in keys if k is not None)
+    no answer has a result). With *greedy_weight*, the first answer's vote counts that much."""
+    votes, weight = Counter(), Counter()
+    for i, k in enumerate(keys):
+        if k is not None:
+            votes[k] += 1
+            weight[k] += greedy_weight if i == 0 else 1
     if not votes:
         return None, 0
-    best = max(votes.values())
-    return next(i for i, k in enumerate(keys) if k is not None and votes[k] == best), best
+    best = max(weight.values())
+    i = next(i for i, k in enumerate(keys) if k is not None and weight[k] == best)
+    return i, votes[keys[i]]
 
 
 def _agreed_sample(gens: list[Generation], schema: Schema, db_path: str, need: int, allow_empty: bool,
@@ -311,11 +316,13 @@ def _agreed_sample(gens: list[Generation], schema: Schema, db_path: str, need: i
     return parsed[i] if i is not None and count >= need else None
 
 
-def _choose(gens: list[Generation], schema: Schema, db_path: str | None, question: str = ""):
+def _choose(gens: list[Generation], schema: Schema, db_path: str | None, question: str = "",
+            greedy_weight: float = 1.0):
     """(sql, problems, agreement) of the candidate to keep: the result most candidates share, counting only
     the candidates that run read-only and pass every answer check (answer_checks), so that a shared mistake
     a check can see does not outvote a right answer; when none passes, every candidate that runs votes. Among
-    the most-agreed results the earliest candidate wins (the greedy one first); when none runs, the greedy one."""
+    the most-agreed results the earliest candidate wins (the greedy one first); when none runs, the greedy one.
+    *greedy_weight*: what the greedy answer's vote counts (1: as any other; `nichelm-eval votes` replays others)."""
     parsed = [sql_from_output(g.text, schema) for g in gens]
     if db_path is None or len(parsed) == 1:
         sql, problems = parsed[0]
@@ -324,8 +331,8 @@ def _choose(gens: list[Generation], schema: Schema, db_path: str | None, questio
     results = [None if r is None else _result_key(r) for r in rows]
     passing = [None if key is None or _failure_kind(sql, problems, db_path, schema, question)[1] else key
                for key, (sql, problems) in zip(results, parsed)]
-    i, count = _most_agreed(passing)
+    i, count = _most_agreed(passing, greedy_weight)
     if i is None:
-        i, count = _most_agreed(results)
+        i, count = _most_agreed(results, greedy_weight)
     sql, problems = parsed[i if i is not None else 0]
     return sql, problems, count

@@ -305,6 +305,38 @@ def misses(run_dir, kind, timeout_s) -> None:
         click.echo(f"{len(found[name]):5d}  {name}  (e.g. {', '.join(found[name][:3])})")
 
 
+@main.command(context_settings=CONTEXT)
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--candidates", "counts", default="1,3,5,8", show_default=True,
+              help="How many of the kept candidates vote, comma-separated (each at most the run's --candidates).")
+@click.option("--greedy-weight", "weights", default="1", show_default=True,
+              help="What the greedy answer's vote counts, comma-separated.")
+def votes(run_dir, counts, weights) -> None:
+    """Replay other votes over the candidates RUN_DIR kept (a run with --candidates N), without the model
+    (eval/vote_replay.py): for each number of candidates and greedy weight, how many answers would be right."""
+    from .metrics import Scorer
+    from .runner import PREDICTIONS, read_predictions
+    from .vote_replay import replay
+
+    try:
+        ks = [int(k) for k in counts.split(",")]
+        ws = [float(w) for w in weights.split(",")]
+    except ValueError as exc:
+        raise click.UsageError(f"--candidates takes whole numbers and --greedy-weight numbers: {exc}") from exc
+    out = Path(run_dir)
+    records = read_predictions(out / PREDICTIONS)
+    if not any((r.get("extra") or {}).get("candidate_sqls") for r in records):
+        raise click.ClickException(f"{out}: no kept candidates (a run with --candidates N keeps them)")
+    by_id = _run_examples(out, "votes needs the databases")
+    with Scorer() as scorer:
+        def right(ex, sql) -> bool:
+            return scorer.score(ex.db_path, ex.gold_sql, sql).exec_match
+
+        for k in ks:
+            for w in ws:
+                click.echo(replay(records, by_id, k, w, right).line())
+
+
 def _first_sql(rec: dict) -> str | None:
     """The answer before any repair or retry replaced it (the final one when nothing did)."""
     return (rec.get("extra") or {}).get("first_sql") or rec.get("pred_sql")

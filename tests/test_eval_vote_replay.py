@@ -1,0 +1,53 @@
+"""nichelm-eval votes: other votes over a run's kept candidates, replayed with the product's own vote on a real file."""
+
+from types import SimpleNamespace
+
+import pytest
+from nichelm.eval.metrics import score
+from nichelm.eval.vote_replay import replay
+
+GOLD = "SELECT name FROM pets WHERE age < 4"
+RIGHT = "SELECT name FROM pets WHERE age <= 3"
+WRONG = "SELECT name FROM pets WHERE age > 4"
+
+
+@pytest.fixture
+def example(tmp_path, sqlite_file):
+    db = sqlite_file(tmp_path / "pets.sqlite", """
+        CREATE TABLE pets (id INTEGER PRIMARY KEY, name TEXT, species TEXT, age INTEGER);
+        INSERT INTO pets VALUES (1, 'Rex', 'dog', 3), (2, 'Tom', 'cat', 5);
+    """)
+    return SimpleNamespace(id="q1", db_path=str(db), gold_sql=GOLD)
+
+
+def _right(ex, sql):
+    return score(ex.db_path, ex.gold_sql, sql).exec_match
+
+
+def _run(example, kept, pred, repaired_from=None):
+    extra = {"candidate_sqls": kept}
+    if repaired_from:
+        extra.update(repaired=True, first_sql=repaired_from)
+    return [{"id": example.id, "question": "Which pets are younger than 4?", "pred_sql": pred,
+             "exec_match": _right(example, pred), "extra": extra}]
+
+
+def test_the_runs_own_vote_is_the_runs_answer_and_a_heavier_greedy_vote_changes_it(example):
+    # the run voted 3 candidates, each counting once: the two wrong ones outvoted the greedy answer
+    records = _run(example, [RIGHT, WRONG, WRONG], WRONG)
+    same = replay(records, {example.id: example}, 3, 1.0, _right)
+    assert (same.n, same.right, same.changed, same.unsure) == (1, 0, 0, 0)
+    heavier = replay(records, {example.id: example}, 3, 2.0, _right)  # 2 against 2: the greedy answer, earliest
+    assert (heavier.right, heavier.changed, heavier.unsure) == (1, 1, 0)
+    assert replay(records, {example.id: example}, 3, 1.5, _right).right == 0
+    assert replay(records, {example.id: example}, 1, 1.0, _right).right == 1  # the greedy answer alone
+    assert "3 candidates, greedy vote x2: 1 of 1 right (1.000); choice changed on 1" in heavier.line()
+
+
+def test_a_choice_the_product_would_repair_is_counted_apart(example):
+    flagged = "SELECT name FROM pets WHERE species = 'Dog'"  # the data writes 'dog': a check sends it back
+    records = _run(example, [flagged, RIGHT], RIGHT)
+    alone = replay(records, {example.id: example}, 1, 1.0, _right)
+    assert (alone.right, alone.changed, alone.unsure) == (0, 1, 1)
+    # a record with fewer kept candidates than asked for is left out
+    assert replay(records, {example.id: example}, 3, 1.0, _right).n == 0
