@@ -6,19 +6,22 @@ own vote (`service._choose`: only the candidates that pass every answer check vo
 
     nichelm-eval votes results/ft-v18-c8-h200-spider --candidates 1,3,5,8 --greedy-weight 1,2
 
-Where the replayed choice is the run's own, the run's final answer counts. Where it differs and passes every check
-with a non-empty result, the product would serve it as it is, so it is scored as it is: exact. Where it differs and
-trips a check (or returns nothing), the product would repair it (or sample again) with the model, which a replay
-cannot do: it is scored as it is and counted apart (`unsure`), so the true figure lies between `right` and `right +
-unsure`.
+What the product does after the vote without the model is replayed too: a choice that passes every check with a
+non-empty result is served as it is, and one whose finding has a known fix (`answer_checks.FIXES`) that then passes
+every check is served fixed; both are scored as such, exactly. A choice that would go back to the model (a repair, or
+samples after an empty result) counts the run's final answer when it is the run's own choice; otherwise the replay
+cannot know what the model would write: it is scored as it is and counted apart (`unsure`), so the true figure lies
+between `right` and `right + unsure`. With the code the run had, the run's own vote gives back the run's figure; with
+later checks or fixes, it gives what they change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nichelm.assistant.answer_checks import known_fix
 from nichelm.assistant.engine import Generation
-from nichelm.assistant.service import SchemaCache, _choose, _empty, _failure_kind
+from nichelm.assistant.service import SchemaCache, _choose, _empty, _failure_kind, sql_from_output
 
 
 @dataclass
@@ -27,13 +30,13 @@ class Replay:
     greedy_weight: float
     n: int = 0
     right: int = 0
-    changed: int = 0  # questions whose choice differs from the run's
+    changed: int = 0  # questions whose answer differs from the run's final one
     unsure: int = 0  # ... of them, those the product would send to the model again
 
     def line(self) -> str:
         share = self.right / self.n if self.n else 0.0
         return (f"{self.candidates} candidates, greedy vote x{self.greedy_weight:g}: {self.right} of {self.n} right "
-                f"({share:.3f}); choice changed on {self.changed}, {self.unsure} of them would go back to the model "
+                f"({share:.3f}); answer changed on {self.changed}, {self.unsure} of them would go back to the model "
                 f"(scored as they are)")
 
 
@@ -51,12 +54,30 @@ def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: 
         gens = [Generation(sql or "", 0, 0, 0.0) for sql in kept[:candidates]]
         sql, problems, _ = _choose(gens, schema, ex.db_path, r["question"], greedy_weight)
         out.n += 1
+        served = _served(sql, problems, ex.db_path, r["question"], schema)
         run_choice = extra.get("first_sql") if extra.get("repaired") else r.get("pred_sql")
-        if sql == run_choice:
+        if served is None and sql == run_choice:  # back to the model, as in the run
+            out.right += bool(r.get("exec_match"))
+            continue
+        answer = served or sql
+        if answer == r.get("pred_sql"):
             out.right += bool(r.get("exec_match"))
             continue
         out.changed += 1
-        if sql is None or _failure_kind(sql, problems, ex.db_path, schema, r["question"])[1] or _empty(ex.db_path, sql):
-            out.unsure += 1
-        out.right += bool(sql) and score(ex, sql)
+        out.unsure += served is None
+        out.right += bool(answer) and score(ex, answer)
     return out
+
+
+def _served(sql, problems, db_path: str, question: str, schema) -> str | None:
+    """What the product serves for the vote's choice *sql* without the model: itself when it passes every check with
+    a non-empty result, its known fix when that passes every check; None when the model would be asked again."""
+    if sql is None:
+        return None
+    kind, why = _failure_kind(sql, problems, db_path, schema, question)
+    if why is None:
+        return None if _empty(db_path, sql) else sql
+    fixed = known_fix(kind, db_path, question, sql, schema)
+    if fixed and _failure_kind(fixed, sql_from_output(fixed, schema)[1], db_path, schema, question)[1] is None:
+        return None if _empty(db_path, fixed) else fixed
+    return None

@@ -41,13 +41,20 @@ def test_the_runs_own_vote_is_the_runs_answer_and_a_heavier_greedy_vote_changes_
     assert (heavier.right, heavier.changed, heavier.unsure) == (1, 1, 0)
     assert replay(records, {example.id: example}, 3, 1.5, _right).right == 0
     assert replay(records, {example.id: example}, 1, 1.0, _right).right == 1  # the greedy answer alone
-    assert "3 candidates, greedy vote x2: 1 of 1 right (1.000); choice changed on 1" in heavier.line()
+    assert "3 candidates, greedy vote x2: 1 of 1 right (1.000); answer changed on 1" in heavier.line()
 
 
 def test_a_choice_the_product_would_repair_is_counted_apart(example):
-    flagged = "SELECT name FROM pets WHERE species = 'Dog'"  # the data writes 'dog': a check sends it back
+    flagged = "SELECT name FROM pets WHERE species = 'Rex'"  # a name, not a species: a check sends it to the model
     records = _run(example, [flagged, RIGHT], RIGHT)
     alone = replay(records, {example.id: example}, 1, 1.0, _right)
     assert (alone.right, alone.changed, alone.unsure) == (0, 1, 1)
     # a record with fewer kept candidates than asked for is left out
     assert replay(records, {example.id: example}, 3, 1.0, _right).n == 0
+
+
+def test_a_choice_with_a_known_fix_is_served_fixed(example):
+    wrong_case = "SELECT name FROM pets WHERE species = 'Dog'"  # the data writes 'dog': fixed without the model
+    records = _run(example, [wrong_case, WRONG], WRONG)
+    alone = replay(records, {example.id: example}, 1, 1.0, _right)
+    assert (alone.right, alone.changed, alone.unsure) == (1, 1, 0)  # Rex, the one dog, is the gold's answer too
