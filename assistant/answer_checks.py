@@ -46,11 +46,12 @@ CHECKS: dict[str, Check] = {
 Fix = Callable[[str, str, str, Schema], "str | None"]
 
 # Findings whose change is known exactly, made without the model: a text the data holds in another letter case only is
-# written as the data spells it (v18, told so, kept 'Jetblue Airways' for 'JetBlue Airways' through three repairs); told to drop a WHERE test that repeats the HAVING's
-# threshold on single rows, a fine-tuned model rewrote the HAVING instead (shape_checks.without_row_test); a row test
-# of the number the question sets for a group's average moves into the HAVING (aggregate_checks); a COUNT(*) beside an
-# IN list of as many values counts the different values instead (both_checks); rows of a table repeated by a join with a
-# table the query only filters by are listed once (row_checks: SELECT DISTINCT).
+# written as the data spells it (v18, told so, kept 'Jetblue Airways' for 'JetBlue Airways' through three repairs);
+# told to drop a WHERE test that repeats the HAVING's threshold on single rows, a fine-tuned model rewrote the HAVING
+# instead (shape_checks.without_row_test); a row test of the number the question sets for a group's average moves into
+# the HAVING (aggregate_checks); a COUNT(*) beside an IN list of as many values counts the different values instead
+# (both_checks); rows of a table repeated by a join with a table the query only filters by are listed once
+# (row_checks: SELECT DISTINCT).
 FIXES: dict[str, Fix] = {
     "literal": lambda db, question, sql, schema: wrong_case_fix(db, sql, schema),
     "shape": lambda db, question, sql, schema: without_row_test(sql, schema),

@@ -124,10 +124,10 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     that never uses a value the question names word for word (a country, a status, a category:
     question_values), and a result, run read-only, with rows the question rules out: repeats where it asks for
     each value once, NULLs where it asks to leave unknown values out (row_checks); answer_checks keeps their
-    order. A finding of the first answer whose change is known exactly (answer_checks.FIXES: a text in the wrong letter case, a WHERE test that
-    repeats the HAVING's threshold on single rows, a row test of the number the question sets for a group's
-    average, a COUNT(*) beside an IN list of as many values) is fixed here instead, and the fix kept when it passes
-    every check (else the model repairs it). When the first answer does not compile and no repair passes every
+    order. A finding of the first answer whose change is known exactly (answer_checks.FIXES: a text in the wrong
+    letter case, a WHERE test that repeats the HAVING's threshold on single rows, a row test of the number the
+    question sets for a group's average, a COUNT(*) beside an IN list of as many values, rows a join repeats) is
+    fixed here instead, and the fix kept when it passes every check (else the model repairs it). When the first answer does not compile and no repair passes every
     check, the first repair that
     compiles is kept, with the check's finding as a warning (kind "check"); a first answer that compiles and
     that no repair improves on stays, with the same warning. With *repair_chain*, a repair that fixes what
