@@ -152,11 +152,9 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None, question)
     n_candidates, first_sql, because = len(gens), None, None
     kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair else (None, None)
-    fixed = known_fix(kind, db_path, question, sql, schema) if error and db_path else None
-    if fixed:  # the finding says exactly what to change: made here, and kept if it then passes every check
-        fixed_problems = sql_from_output(fixed, schema)[1]
-        if _failure_kind(fixed, fixed_problems, db_path, schema, question)[1] is None:
-            first_sql, sql, problems, because = sql, fixed, fixed_problems, error
+    fixed = fixed_without_model(kind, db_path, question, sql, schema) if error and db_path else None
+    if fixed:  # the finding says exactly what to change: made here, and kept as it passes every check
+        first_sql, (sql, problems), because = sql, fixed, error
     # A repair that compiles but trips a check is kept over a first answer that does not compile.
     kept, first_broken = None, bool(error) and bool(db_path) and kind in ("compile", "no_sql")
     # A repair that fixes what it was told but trips another check is repaired in turn (chained), and kept
@@ -225,6 +223,17 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
                   schema.version.key if schema.version else "", n_candidates, agreement,
                   first_sql is not None, first_sql, because,
                   [sql_from_output(g.text, schema)[0] for g in gens[:n_candidates]] if n_candidates > 1 else [])
+
+
+def fixed_without_model(kind: str | None, db_path: str, question: str, sql: str | None,
+                        schema: Schema) -> tuple[str, list[Problem]] | None:
+    """(SQL, problems) of *sql* changed as the finding of the check *kind* says (answer_checks.known_fix), when that
+    change is known and the changed query passes every check; None otherwise (then the model is asked)."""
+    fixed = known_fix(kind, db_path, question, sql, schema)
+    if not fixed:
+        return None
+    problems = sql_from_output(fixed, schema)[1]
+    return (fixed, problems) if _failure_kind(fixed, problems, db_path, schema, question)[1] is None else None
 
 
 def _failure(sql: str | None, problems: list[Problem], db_path: str | None, schema: Schema,

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nichelm.assistant.answer_checks import known_fix
 from nichelm.assistant.engine import Generation
-from nichelm.assistant.service import SchemaCache, _choose, _empty, _failure_kind, sql_from_output
+from nichelm.assistant.service import SchemaCache, _choose, _empty, _failure_kind, fixed_without_model
 
 
 @dataclass
@@ -77,7 +76,5 @@ def _served(sql, problems, db_path: str, question: str, schema) -> str | None:
     kind, why = _failure_kind(sql, problems, db_path, schema, question)
     if why is None:
         return None if _empty(db_path, sql) else sql
-    fixed = known_fix(kind, db_path, question, sql, schema)
-    if fixed and _failure_kind(fixed, sql_from_output(fixed, schema)[1], db_path, schema, question)[1] is None:
-        return None if _empty(db_path, fixed) else fixed
-    return None
+    fixed = fixed_without_model(kind, db_path, question, sql, schema)
+    return None if fixed is None or _empty(db_path, fixed[0]) else fixed[0]
