@@ -59,10 +59,15 @@ def _null_text(db_path: str, table: str, column: str) -> str | None:
 def _absent(db_path: str, schema: Schema, table: str, column: str, value: str) -> str | None:
     """Why no row of *table* has *column* = *value* looks like a mistake: the value is there in another
     letter case, or it is a value of another column; None when a row has it, or neither."""
-    exact = _lookup(db_path, f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" = {_quote(value)})')
-    if not exact or exact[0][0]:
+    if not _missing(db_path, table, column, value):
         return None
     return _wrong_case(db_path, table, column, value) or _held_elsewhere(db_path, schema, table, column, value)
+
+
+def _missing(db_path: str, table: str, column: str, value: str) -> bool:
+    """Whether no row of *table* has *column* = *value* (False also when the lookup fails)."""
+    exact = _lookup(db_path, f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" = {_quote(value)})')
+    return bool(exact) and not exact[0][0]
 
 
 def _wrong_case(db_path: str, table: str, column: str, value: str) -> str | None:
@@ -92,8 +97,7 @@ def wrong_case_fix(db_path: str, sql: str, schema: Schema) -> str | None:
     for table, column, value in _text_tests(tree, schema):
         if value is None or value in spelled:
             continue
-        exact = _lookup(db_path, f'SELECT EXISTS (SELECT 1 FROM "{table}" WHERE "{column}" = {_quote(value)})')
-        near = _case_variants(db_path, table, column, value) if exact and not exact[0][0] else []
+        near = _case_variants(db_path, table, column, value) if _missing(db_path, table, column, value) else []
         if len(near) == 1 and isinstance(near[0], str):
             spelled[value] = near[0]
     if not spelled:

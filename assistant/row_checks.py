@@ -151,6 +151,7 @@ def _column_source(node: exp.Expression, tables) -> str | None:
 
 
 def _rows_of(db_path: str, sql: str) -> list | None:
+    """The rows of *sql* run read-only; None for a run that fails, times out or is cut."""
     try:
         result = execute_readonly(db_path, sql, timeout_s=RUN_TIMEOUT_S, max_rows=MAX_ROWS)
     except NicheError:
@@ -164,8 +165,4 @@ def _plain_rows(db_path: str, sql: str, distinct_ok: bool) -> list | None:
     tree, _ = parse(sql)
     if not isinstance(tree, exp.Select) or tree.args.get("limit") or (tree.args.get("distinct") and not distinct_ok):
         return None
-    try:
-        result = execute_readonly(db_path, sql, timeout_s=RUN_TIMEOUT_S, max_rows=MAX_ROWS)
-    except NicheError:
-        return None
-    return None if result.truncated else result.rows
+    return _rows_of(db_path, sql)
