@@ -241,9 +241,9 @@ def empty(run_dir, ids_out) -> None:
                    "also lists the first answers SQLite cannot compile: every answer the repair acts on, so that "
                    "run --only-ids measures a change of the repair on them alone.")
 def checks(run_dir, spider_train, ids_out, timing, first_answers) -> None:
-    """How often each answer check of the product (literal, group, shape, join, negation, both, distinct, threshold,
-    question, date, year, missing, repeats, blanks, fanout) trips on RUN_DIR's answers (with how many of those answers were right) and on its gold queries; or on
-    Spider train's gold queries."""
+    """How often each answer check of the product (assistant/answer_checks.py: CHECKS, in their order) trips on
+    RUN_DIR's answers (with how many of those answers were right) and on its gold queries; or on Spider train's gold
+    queries."""
     from .check_counts import count_trips
     from .runner import PREDICTIONS, read_predictions
 
