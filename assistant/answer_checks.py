@@ -19,6 +19,7 @@ from .join_checks import mismatched_join
 from .literal_checks import always_false_literal, wrong_case_fix
 from .missing_checks import untested_missing_value
 from .negation_checks import negated_child_test
+from .order_checks import flipped_order, reversed_top_row
 from .question_values import unused_question_date, unused_question_value, unused_question_year
 from .ranking_checks import count_beside_most_common, without_shown_count
 from .row_checks import blank_rows, distinct_fix, joined_repeats, repeated_rows
@@ -32,6 +33,7 @@ CHECKS: dict[str, Check] = {
     "group": lambda db, question, sql, schema: ungrouped_column(sql, schema),
     "shape": lambda db, question, sql, schema: shape_problem(sql, schema),
     "ranking": lambda db, question, sql, schema: count_beside_most_common(question, sql),
+    "order": lambda db, question, sql, schema: reversed_top_row(question, sql, schema),
     "join": lambda db, question, sql, schema: mismatched_join(sql, schema),
     "count": lambda db, question, sql, schema: counted_table_unread(question, sql, schema),
     "negation": negated_child_test,
@@ -57,7 +59,8 @@ Fix = Callable[[str, str, str, Schema], "str | None"]
 # instead (shape_checks.without_row_test); a row test of the number the question sets for a group's average moves into
 # the HAVING (aggregate_checks); a COUNT(*) beside an IN list of as many values counts the different values instead
 # (both_checks); rows of a table repeated by a join with a table the query only filters by are listed once
-# (row_checks: SELECT DISTINCT); the count shown beside "the most common X" leaves the SELECT (ranking_checks).
+# (row_checks: SELECT DISTINCT); the count shown beside "the most common X" leaves the SELECT (ranking_checks); the top
+# row of a date or an age taken from the wrong end is sorted the other way (order_checks).
 FIXES: dict[str, Fix] = {
     "literal": lambda db, question, sql, schema: wrong_case_fix(db, sql, schema),
     "shape": lambda db, question, sql, schema: without_row_test(sql, schema),
@@ -65,6 +68,7 @@ FIXES: dict[str, Fix] = {
     "distinct": lambda db, question, sql, schema: distinct_values_fix(sql),
     "fanout": lambda db, question, sql, schema: distinct_fix(sql),
     "ranking": lambda db, question, sql, schema: without_shown_count(question, sql),
+    "order": lambda db, question, sql, schema: flipped_order(question, sql, schema),
 }
 
 
@@ -84,20 +88,20 @@ def first_finding(db_path: str, question: str, sql: str, schema: Schema) -> tupl
 
 
 def check_finding(db_path: str, question: str, sql: str, schema: Schema) -> str | None:
-    """The first finding of CHECKS on *sql*: a text test the data makes always false (literal_checks), a
-    column taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data
-    (shape_checks: a set operation on two aggregates, IS NULL on a column the inner joins keep non-NULL, a row
-    test that repeats the HAVING's threshold on a SUM), the count shown beside "the most common X" (ranking_checks), a
-    foreign key joined to a table it does not refer to (join_checks), rows of other tables counted where the question
-    counts a table the query never reads (count_checks), a `<>` on the rows of a joined child table where the parent is meant (negation_checks), two values
-    of one column tested at once where the question asks for both, or rows counted where the different values of an
-    IN list are meant (both_checks), a row test of the number the question sets for a group's average or total
+    """The first finding of CHECKS on *sql*: a text test the data makes always false (literal_checks), a column
+    taken from an arbitrary row of each group (group_checks), a shape wrong whatever the data (shape_checks: a set
+    operation on two aggregates, IS NULL on a column the inner joins keep non-NULL, a row test that repeats the
+    HAVING's threshold on a SUM), the count shown beside "the most common X" (ranking_checks), the top row taken
+    from the wrong end of a date or an age (order_checks), a foreign key joined to a table it does not refer to
+    (join_checks), rows of other tables counted where the question counts a table the query never reads
+    (count_checks), a `<>` on the rows of a joined child table where the parent is meant (negation_checks), two
+    values of one column tested at once where the question asks for both, or rows counted where the different values
+    of an IN list are meant (both_checks), a row test of the number the question sets for a group's average or total
     (aggregate_checks), a value the question names that the query never uses (question_values, a calendar day and a
     year among them), a column whose value the question asks rows to lack, never tested (missing_checks), a yes/no
-    column the question names and the query never tests, or tests unasked (flag_checks), repeated
-    rows where the question asks for each value once, a NULL where it asks to leave unknown values out, or the same
-    row of a table listed once for every row of a table the query only filters by (row_checks); None when none finds
-    anything."""
+    column the question names and the query never tests, or tests unasked (flag_checks), repeated rows where the
+    question asks for each value once, a NULL where it asks to leave unknown values out, or the same row of a table
+    listed once for every row of a table the query only filters by (row_checks); None when none finds anything."""
     found = first_finding(db_path, question, sql, schema)
     return found and found[1]
 

@@ -24,14 +24,14 @@ def test_each_query_counts_for_the_first_check_it_trips(tmp_path, sqlite_file):
     ]
     trips = count_trips(items)
     assert trips.total == 7
-    assert trips.by_check == {"literal": [1, 0], "group": [1, 0], "shape": [1, 1], "ranking": [0, 0], "join": [0, 0], "count": [0, 0],
-                              "negation": [0, 0],
-                              "both": [0, 0], "distinct": [0, 0], "threshold": [0, 0], "question": [1, 0], "date": [0, 0],
-                              "year": [0, 0], "missing": [0, 0], "flag": [0, 0], "repeats": [1, 0], "blanks": [1, 0], "fanout": [0, 0]}
+    assert trips.by_check == {"literal": [1, 0], "group": [1, 0], "shape": [1, 1], "ranking": [0, 0], "order": [0, 0],
+                              "join": [0, 0], "count": [0, 0], "negation": [0, 0], "both": [0, 0], "distinct": [0, 0],
+                              "threshold": [0, 0], "question": [1, 0], "date": [0, 0], "year": [0, 0], "missing": [0, 0],
+                              "flag": [0, 0], "repeats": [1, 0], "blanks": [1, 0], "fanout": [0, 0]}
     assert trips.ids == ["a", "b", "c", "f", "g", "h"]
     assert trips.lines("answers") == [("answers: 7 checked; literal 1 (0 right), group 1 (0 right), shape 1 (1 right), "
-                                       "ranking 0, join 0, count 0, negation 0, both 0, distinct 0, threshold 0, question 1 (0 right), "
-                                       "date 0, year 0, missing 0, flag 0, repeats 1 (0 right), blanks 1 (0 right), fanout 0")]
+                                       "ranking 0, order 0, join 0, count 0, negation 0, both 0, distinct 0, threshold 0, "
+                                       "question 1 (0 right), date 0, year 0, missing 0, flag 0, repeats 1 (0 right), blanks 1 (0 right), fanout 0")]
     timing = trips.timing_lines()
     assert len(timing) == 1 and timing[0].startswith("time per query: literal ")
     assert all(f"{name} " in timing[0] for name in trips.by_check) and timing[0].endswith(" ms")
