@@ -123,17 +123,21 @@ def _wait_started(sock, proc, timeout: float = 600.0) -> dict:
               help="When the answer's result is empty, sample N more answers and take a non-empty result at "
                    "least half agree on; when repair found nothing that compiles, take the result most samples "
                    "share (default: 4 where the model runs on a GPU, 0 = off on the CPU).")
+@click.option("--doubt-candidates", type=int, default=None,
+              help="When the first answer is in doubt (it trips a check, returns nothing or has no SQL), sample "
+                   "this many answers and keep the result most agree on (default: 16 where the model runs on a "
+                   "GPU, 0 = off on the CPU).")
 @click.option("--model", envvar="NICHELM_MODEL", default=None,
               help="Model for --local, or for a daemon this command starts [env NICHELM_MODEL]; "
                    "a running daemon keeps its own model.")
 @socket_option
 @handles_errors
-def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, repair, retry_empty, model,
-        socket_path) -> None:
+def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, repair, retry_empty,
+        doubt_candidates, model, socket_path) -> None:
     """Turn QUESTION about the SQLite file DB into one SQL query (and run it read-only)."""
     params = {"question": question, "candidates": candidates, "with_examples": examples,
               "execute": run_it, "max_rows": max_rows, "timeout_s": 10.0, "repair": repair,
-              "retry_empty": retry_empty}
+              "retry_empty": retry_empty, "doubt_candidates": doubt_candidates}
     if local:
         answer = _ask_local(db, params, model)
     else:
@@ -144,7 +148,8 @@ def ask(db, question, run_it, as_json, local, max_rows, candidates, examples, re
             models.prefetch(model)  # first run: show the download rather than wait on the daemon
         with Client(socket_path, model=model) as client:
             answer = client.generate(db, question, candidates=candidates, with_examples=examples,
-                                     execute=run_it, max_rows=max_rows, repair=repair)
+                                     execute=run_it, max_rows=max_rows, repair=repair, retry_empty=retry_empty,
+                                     doubt_candidates=doubt_candidates)
     if as_json:
         click.echo(json.dumps(answer, indent=2, ensure_ascii=False))
         return

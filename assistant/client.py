@@ -344,10 +344,14 @@ class Client:
 
     def generate(self, db: str | os.PathLike, question: str, *, candidates: int = 1,
                  with_examples: bool = True, execute: bool = False, max_rows: int = 200,
-                 timeout_s: float = 10.0, repair: bool = True, timeout: float | None = None) -> dict:
+                 timeout_s: float = 10.0, repair: bool = True, retry_empty: int | None = None,
+                 doubt_candidates: int | None = None, timeout: float | None = None) -> dict:
+        # retry_empty / doubt_candidates None: the daemon's defaults for where its model runs
+        extra = {k: v for k, v in (("retry_empty", retry_empty), ("doubt_candidates", doubt_candidates))
+                 if v is not None}
         return self.request("generate", timeout=timeout, db=_abs(db), question=question,
                             candidates=candidates, with_examples=with_examples, execute=execute,
-                            max_rows=max_rows, timeout_s=timeout_s, repair=repair)
+                            max_rows=max_rows, timeout_s=timeout_s, repair=repair, **extra)
 
     def warm(self, db: str | os.PathLike, *, with_examples: bool = True, timeout: float | None = 10.0) -> dict:
         """Ask the daemon to read *db*'s schema into the model while it is idle (answers at once)."""

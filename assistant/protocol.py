@@ -99,6 +99,7 @@ METHODS: dict[str, dict[str, tuple[tuple, bool, Any]]] = {
         "with_examples": (_BOOL, False, True),
         "repair": (_BOOL, False, True),
         "retry_empty": (_INT, False, None),  # None: the daemon's default (service.default_retry_empty)
+        "doubt_candidates": (_INT, False, None),  # None: the daemon's default (service.default_doubt_candidates)
         "execute": (_BOOL, False, False),
         "max_rows": (_INT, False, 200),
         "timeout_s": (_NUM, False, 10.0),

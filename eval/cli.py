@@ -37,7 +37,8 @@ def main() -> None:
 
 def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
                  retries, socket, device, max_tokens=None, repair=False, enum_values=None,
-                 repair_hints=True, retry_empty=0, without_checks=(), repair_chain=True) -> BackendSpec:
+                 repair_hints=True, retry_empty=0, without_checks=(), repair_chain=True,
+                 doubt_candidates=0) -> BackendSpec:
     if backend == "local":
         if not model:
             raise click.UsageError("--model is required for the local backend (a GGUF path or a model name)")
@@ -45,7 +46,7 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
                 "n_gpu_layers": n_gpu_layers, "n_threads": threads, "max_tokens": max_tokens,
                 "repair": repair or None, "repair_hints": None if repair_hints else False,
                 "retry_empty": retry_empty or None, "without_checks": list(without_checks) or None,
-                "repair_chain": None if repair_chain else False}
+                "repair_chain": None if repair_chain else False, "doubt_candidates": doubt_candidates or None}
     elif backend == "daemon":
         opts = {"socket": socket, "candidates": candidates, "examples": examples, "model": model, "lora": lora,
                 "repair": repair}
@@ -57,6 +58,8 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
         opts = {"model": model, "adapter": lora, "examples": examples, "device": device, "max_new_tokens": max_tokens}
     if retry_empty and backend != "local":
         raise click.UsageError("--retry-empty: only the local backend runs it")
+    if doubt_candidates and backend != "local":
+        raise click.UsageError("--doubt-candidates: only the local backend runs it")
     if without_checks and backend != "local":
         raise click.UsageError("--without-check: only the local backend runs the checks in this process")
     if not repair_chain and backend != "local":
@@ -95,6 +98,9 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
               help="local: when an answer's result is empty, draw N sampled answers and take the non-empty "
                    "result that at least half of them agree on; when repair found nothing that compiles, the "
                    "result most of them share.")
+@click.option("--doubt-candidates", type=int, default=0, show_default=True,
+              help="local: only when the first answer is in doubt (a check's finding, an empty result, no SQL), "
+                   "sample N candidates and keep the answer most agree on (the product's default on a GPU: 16).")
 @click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
 @click.option("--limit", type=int, help="Only the first N questions of the dataset (in file order).")
 @click.option("--only-invalid-in", "invalid_in", type=click.Path(exists=True, file_okay=False),
@@ -120,7 +126,7 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
               help="local: leave out one of the product's answer checks (repeatable), to measure what it adds.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(backend, model, lora, candidates, examples, enum_values, repair, repair_hints, repair_chain, retry_empty,
-        dataset, limit, invalid_in, ids_file, workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm,
+        doubt_candidates, dataset, limit, invalid_in, ids_file, workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm,
         retries, socket, device, max_tokens, without_checks, quiet) -> None:
     """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
     from .runner import invalid_ids
@@ -128,7 +134,7 @@ def run(backend, model, lora, candidates, examples, enum_values, repair, repair_
 
     spec = backend_spec(backend, model, lora, candidates, examples, n_gpu_layers, threads, base_url, rpm,
                         retries, socket, device, max_tokens, repair, enum_values, repair_hints, retry_empty,
-                        without_checks, repair_chain)
+                        without_checks, repair_chain, doubt_candidates)
     try:
         ds = load(dataset)
         if ds.skipped:

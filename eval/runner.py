@@ -211,6 +211,8 @@ def default_label(spec: BackendSpec) -> str:
             " (no chain)" if o.get("repair_chain") is False else "")
     if o.get("retry_empty"):
         label += f" +retry-empty={o['retry_empty']}"
+    if o.get("doubt_candidates"):
+        label += f" +doubt-candidates={o['doubt_candidates']}"
     if "examples" in o and o["examples"] != EXAMPLE_VALUES:  # the prompt format's default goes unsaid
         label += f" examples={o['examples']}"
     if "enum_values" in o and o["enum_values"] != ENUM_VALUES:

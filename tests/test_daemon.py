@@ -315,6 +315,21 @@ def test_generate_retries_an_empty_result_only_when_asked(client, tmp_path):
         client.request("generate", db=str(db), question=q, retry_empty=True)
 
 
+def test_generate_draws_doubt_candidates_when_asked(client, tmp_path):
+    """doubt_candidates over the real socket: an answer over a table without rows is in doubt (its result is empty,
+    or it fails), so N candidates are drawn and voted; 0 (this CPU daemon's default) draws none."""
+    db = tmp_path / "no_birds.sqlite"
+    con = sqlite3.connect(db)
+    con.executescript("CREATE TABLE birds (id INTEGER PRIMARY KEY, name TEXT, wingspan REAL);")
+    con.close()
+    q = "List the names of all birds."
+    assert client.request("generate", db=str(db), question=q)["candidates"] == 1
+    doubted = client.generate(db, q, doubt_candidates=3)
+    assert doubted["candidates"] == 3 and 0 <= doubted["agreement"] <= 3
+    with pytest.raises(InvalidParams):
+        client.request("generate", db=str(db), question=q, doubt_candidates="3")
+
+
 def test_warm_reads_a_schema_before_the_first_question(client, tmp_path):
     db = tmp_path / "club.sqlite"
     con = sqlite3.connect(db)

@@ -208,6 +208,44 @@ def test_retry_on_an_empty_result_is_the_default_only_on_a_gpu(engine):
     assert default_retry_empty(SimpleNamespace(gpu_layers=12)) == RETRY_EMPTY_GPU
 
 
+def test_doubt_candidates_are_drawn_only_when_the_first_answer_is_in_doubt(engine, db, monkeypatch):
+    """The model's outputs are scripted (prompts, database and checks are real): a first answer that passes every check
+    with rows costs nothing more; one that trips a check (a value in the wrong letter case) gets the candidates, and
+    the vote keeps the result the candidates that pass every check share."""
+    from nichelm.assistant.engine import Generation
+
+    schema = SchemaCache().get(str(db))
+    right, flagged = "SELECT name FROM pets WHERE species = 'dog'", "SELECT name FROM pets WHERE species = 'Dog'"
+    calls = []
+
+    def script(*outputs):
+        it = iter(outputs)
+        calls.clear()
+        monkeypatch.setattr(engine, "complete", lambda prompt, **kw: calls.append(kw) or Generation(next(it), 10, 5, .01))
+
+    script(right, right, right)
+    sure = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3)
+    assert (sure.sql, sure.candidates, len(calls)) == (right, 1, 1)
+    script(flagged, right, flagged)
+    doubt = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3)
+    assert (doubt.sql, doubt.candidates, len(calls)) == (right, 3, 3)
+    assert doubt.candidate_sqls == [flagged, right, flagged]  # kept, as for candidates
+    assert [kw.get("temperature") for kw in calls[1:]] == [0.7, 0.7]  # sampled as candidates are
+    # an empty result is in doubt too
+    script("SELECT name FROM pets WHERE age > 99", right, right)
+    empty = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3)
+    assert (empty.sql, empty.candidates) == (right, 3)
+
+
+def test_doubt_candidates_are_the_default_only_on_a_gpu(engine):
+    from types import SimpleNamespace
+
+    from nichelm.assistant.service import DOUBT_CANDIDATES, DOUBT_CANDIDATES_GPU, default_doubt_candidates
+
+    assert engine.gpu_layers == 0 and default_doubt_candidates(engine) == DOUBT_CANDIDATES == 0
+    assert default_doubt_candidates(SimpleNamespace(gpu_layers=-1)) == DOUBT_CANDIDATES_GPU == 16
+
+
 def test_a_repair_that_compiles_but_trips_a_check_beats_a_first_answer_that_does_not_compile(engine, db,
                                                                                               monkeypatch):
     """The model's outputs are scripted (prompts, database and checks are real): the first answer names a

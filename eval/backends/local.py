@@ -27,13 +27,14 @@ class LocalBackend:
                  n_gpu_layers: int | None = None, n_threads: int | None = None, n_ctx: int = 4096,
                  max_tokens: int = 256, repair: bool = False, enum_values: int = ENUM_VALUES,
                  repair_hints: bool = True, retry_empty: int = 0, without_checks: list[str] | None = None,
-                 repair_chain: bool = True):
+                 repair_chain: bool = True, doubt_candidates: int = 0):
         if without_checks:  # an ablation: this process answers without them (each worker builds its own backend)
             answer_checks.disable(without_checks)
         self.repair = repair
         self.repair_hints = repair_hints
         self.repair_chain = repair_chain
         self.retry_empty = retry_empty
+        self.doubt_candidates = doubt_candidates
         path, lora_path, _ = models.resolve(model, lora or "none")
         lora = str(lora_path) if lora_path else None
         self.candidates = max(1, candidates)
@@ -49,7 +50,7 @@ class LocalBackend:
                                 candidates=self.candidates, with_examples=self.prompts.with_examples,
                                 budget_tokens=self.prompts.budget_tokens, repair=self.repair,
                                 repair_hints=self.repair_hints, repair_chain=self.repair_chain,
-                                retry_empty=self.retry_empty)
+                                retry_empty=self.retry_empty, doubt_candidates=self.doubt_candidates)
         except NicheError as exc:
             return Prediction("", None, time.monotonic() - start, error=f"{exc.code}: {exc.message}")
         # latency_s is the whole call (schema lookup, prompt, generation, candidate runs): what a user waits.
@@ -63,7 +64,7 @@ class LocalBackend:
         info = {"backend": "local", "candidates": self.candidates, "examples": self.prompts.schemas.examples,
                 "enum_values": self.prompts.schemas.enum_values,
                 "repair": self.repair, "repair_hints": self.repair_hints, "repair_chain": self.repair_chain,
-                "retry_empty": self.retry_empty}
+                "retry_empty": self.retry_empty, "doubt_candidates": self.doubt_candidates}
         info.update({"llama_cpp": self.engine.info()})
         import llama_cpp  # already loaded by the engine
 
