@@ -317,7 +317,9 @@ def misses(run_dir, kind, timeout_s) -> None:
               help="How many of the kept candidates vote, comma-separated (each at most the run's --candidates).")
 @click.option("--greedy-weight", "weights", default="1", show_default=True,
               help="What the greedy answer's vote counts, comma-separated.")
-def votes(run_dir, counts, weights) -> None:
+@click.option("--doubt", is_flag=True, help="Vote only where the greedy answer is in doubt (a check's finding, an "
+              "empty result, no SQL), as the product's --doubt-candidates does; elsewhere it is kept.")
+def votes(run_dir, counts, weights, doubt) -> None:
     """Replay other votes over the candidates RUN_DIR kept (a run with --candidates N), without the model
     (eval/vote_replay.py): for each number of candidates and greedy weight, how many answers would be right."""
     from .metrics import Scorer
@@ -340,7 +342,7 @@ def votes(run_dir, counts, weights) -> None:
 
         for k in ks:
             for w in ws:
-                click.echo(replay(records, by_id, k, w, right).line())
+                click.echo(replay(records, by_id, k, w, right, doubt).line())
 
 
 def _first_sql(rec: dict) -> str | None:

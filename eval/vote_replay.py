@@ -6,6 +6,9 @@ own vote (`service._choose`: only the candidates that pass every answer check vo
 
     nichelm-eval votes results/ft-v18-c8-h200-spider --candidates 1,3,5,8 --greedy-weight 1,2
 
+With `--doubt`, the product's candidates when in doubt (`answer_question`'s doubt_candidates) are replayed instead: a
+question whose greedy answer (the first kept candidate) is not in doubt keeps it, and only the others are voted.
+
 What the product does after the vote without the model is replayed too: a choice that passes every check with a
 non-empty result is served as it is, and one whose finding has a known fix (`answer_checks.FIXES`) that then passes
 every check is served fixed; both are scored as such, exactly. A choice that would go back to the model (a repair, or
@@ -20,13 +23,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nichelm.assistant.engine import Generation
-from nichelm.assistant.service import SchemaCache, _choose, _empty, _failure_kind, fixed_without_model
+from nichelm.assistant.service import (
+    SchemaCache,
+    _choose,
+    _empty,
+    _failure_kind,
+    _in_doubt,
+    fixed_without_model,
+)
 
 
 @dataclass
 class Replay:
     candidates: int
     greedy_weight: float
+    doubt: bool = False  # the vote only where the greedy answer is in doubt
     n: int = 0
     right: int = 0
     changed: int = 0  # questions whose answer differs from the run's final one
@@ -34,15 +45,18 @@ class Replay:
 
     def line(self) -> str:
         share = self.right / self.n if self.n else 0.0
-        return (f"{self.candidates} candidates, greedy vote x{self.greedy_weight:g}: {self.right} of {self.n} right "
+        when = ", only when in doubt" if self.doubt else ""
+        return (f"{self.candidates} candidates{when}, greedy vote x{self.greedy_weight:g}: {self.right} of {self.n} right "
                 f"({share:.3f}); answer changed on {self.changed}, {self.unsure} of them would go back to the model "
                 f"(scored as they are)")
 
 
-def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: float, score) -> Replay:
+def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: float, score,
+           doubt: bool = False) -> Replay:
     """Replay the vote over the first *candidates* kept candidates of each record; *score*(example, sql) -> bool
-    says whether an answer is right. Records without that many kept candidates are left out."""
-    out, schemas = Replay(candidates, greedy_weight), SchemaCache()
+    says whether an answer is right. Records without that many kept candidates are left out. With *doubt*, a record
+    whose greedy answer is not in doubt (service._in_doubt) keeps it: no vote."""
+    out, schemas = Replay(candidates, greedy_weight, doubt), SchemaCache()
     for r in records:
         extra = r.get("extra") or {}
         kept = extra.get("candidate_sqls") or []
@@ -51,6 +65,8 @@ def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: 
             continue
         schema = schemas.get(ex.db_path)
         gens = [Generation(sql or "", 0, 0, 0.0) for sql in kept[:candidates]]
+        if doubt and not _in_doubt(gens[0], schema, ex.db_path, r["question"]):
+            gens = gens[:1]
         sql, problems, _ = _choose(gens, schema, ex.db_path, r["question"], greedy_weight)
         out.n += 1
         served = _served(sql, problems, ex.db_path, r["question"], schema)
