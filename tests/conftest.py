@@ -57,6 +57,24 @@ def sqlite_file():
     return write_sqlite
 
 
+def fix_of(check: str, path: str, schema, question: str, sql: str) -> str | None:
+    """The known fix (answer_checks.known_fix) of *check* for *sql*, once *check* is shown to be the first of the
+    product's checks that finds something in it, and the fixed query to pass every check."""
+    from nichelm.assistant.answer_checks import first_finding, known_fix
+
+    found = first_finding(path, question, sql, schema)
+    assert found and found[0] == check, found
+    fixed = known_fix(check, path, question, sql, schema)
+    assert fixed and first_finding(path, question, fixed, schema) is None, fixed
+    return fixed
+
+
+@pytest.fixture
+def check_fix():
+    """fix_of, for the tests of a check whose finding is fixed without the model."""
+    return fix_of
+
+
 @pytest.fixture
 def spinning_core():
     """A CPU core of this process's on which a child process spins, busy for the test (Linux only)."""

@@ -3,7 +3,6 @@
 import sqlite3
 
 import pytest
-from nichelm.assistant.answer_checks import first_finding, known_fix
 from nichelm.assistant.order_checks import flipped_order, reversed_top_row
 from nichelm.assistant.schema import read_schema
 
@@ -18,15 +17,13 @@ def kennel(tmp_path, sqlite_file):
     return path, read_schema(path)
 
 
-def test_the_oldest_taken_from_the_latest_birth_date_is_reported_and_sorted_the_other_way(kennel):
+def test_the_oldest_taken_from_the_latest_birth_date_is_reported_and_sorted_the_other_way(kennel, check_fix):
     path, schema = kennel
     question, sql = "What is the age of the oldest dog?", "SELECT age FROM dogs ORDER BY date_of_birth DESC LIMIT 1"
     assert reversed_top_row(question, sql, schema) == (
         "the question asks for the oldest, but ORDER BY date_of_birth DESC puts the other end first: sort by "
         "date_of_birth ASC")
-    found = first_finding(path, question, sql, schema)
-    assert found and found[0] == "order"
-    fixed = known_fix("order", path, question, sql, schema)
+    fixed = check_fix("order", path, schema, question, sql)
     assert fixed == "SELECT age FROM dogs ORDER BY date_of_birth ASC NULLS LAST LIMIT 1"
     assert sqlite3.connect(path).execute(fixed).fetchall() == [(9,)]  # not the dog without a birth date
 
