@@ -182,10 +182,11 @@ def _print_answer(answer: dict) -> None:
     sql = answer.get("sql")
     if sql:
         click.secho(sql, fg="cyan")
-        if answer.get("repaired"):
-            from .render import replaced_note
+        from .render import replaced_note, voted_note
 
-            click.secho(replaced_note(answer).strip(), dim=True, err=True)
+        for note in (voted_note(answer), replaced_note(answer)):
+            if note:
+                click.secho(note.strip(), dim=True, err=True)
     else:
         click.echo("(the model gave no SQL)", err=True)
         click.echo(answer.get("raw", ""), err=True)

@@ -102,6 +102,19 @@ def replaced_note(answer: dict) -> str:
     return f" (first answer replaced: {answer.get('replaced_because') or 'it could not be used'})"
 
 
+def voted_note(answer: dict) -> str:
+    """" (voted among N answers: K agree)" for an answer chosen among candidates (asked for, or drawn because the first
+    answer was in doubt), else "".
+
+    >>> voted_note({"candidates": 16, "agreement": 9})
+    ' (voted among 16 answers: 9 agree)'
+    >>> voted_note({"candidates": 1, "agreement": 1})
+    ''
+    """
+    n = answer.get("candidates") or 1
+    return f" (voted among {n} answers: {answer.get('agreement') or 0} agree)" if n > 1 else ""
+
+
 def check_notes(answer: dict) -> list[str]:
     """What the checks found in an answer that still runs (problems of kind "check"), one line each.
 

@@ -130,7 +130,7 @@ class Repl:
             return
         self.last_generated = sql
         self.say(self.highlight(sql))
-        self.note(f"-- {answer.get('latency_s', 0):.2f} s" + render.replaced_note(answer))
+        self.note(f"-- {answer.get('latency_s', 0):.2f} s" + render.voted_note(answer) + render.replaced_note(answer))
         errors = [p for p in answer.get("problems") or [] if p.get("severity") == "error"]
         if errors:
             self.error("model did not produce valid SQL: " + "; ".join(p["message"] for p in errors))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from nichelm.assistant.render import cell_text, check_notes, replaced_note, result_table
+from nichelm.assistant.render import cell_text, check_notes, replaced_note, result_table, voted_note
 from nichelm.assistant.repl_input import classify, input_complete, question_text, split_statements
 
 
@@ -75,6 +75,12 @@ def test_result_table_truncated_fetch_and_wide_cells():
     assert lines[4] == "(1+ rows)"
     assert result_table([], []) == "(no result columns)"
     assert result_table(["a"], []).splitlines()[-1] == "(0 rows)"
+
+
+def test_voted_note_says_how_many_answers_agreed():
+    assert voted_note({"candidates": 16, "agreement": 9}) == " (voted among 16 answers: 9 agree)"
+    assert voted_note({"candidates": 3, "agreement": 0}) == " (voted among 3 answers: 0 agree)"  # none ran
+    assert voted_note({"candidates": 1, "agreement": 1}) == voted_note({}) == ""  # one answer, or an older daemon
 
 
 def test_replaced_note_says_why():
