@@ -31,8 +31,8 @@ RETRY_EMPTY_GPU = 4
 # Candidates drawn only when the greedy answer is in doubt (answer_question's doubt_candidates: it trips a check, has
 # an empty result or no SQL), voted as `candidates` are. On a GPU, 16 of them: replayed from the twenty-fourth
 # session's H200 run with 16 candidates on every question, Spider dev 0.817 -> 0.823 with candidates drawn for 17% of
-# its questions (e-commerce unchanged), the other answers as fast as before (README, "Candidates when in doubt"). On
-# the CPU it is off: 15 generations more cost about 20 s on 2 cores.
+# its questions; e-commerce's 29 answers in doubt +3 / -3 on 2 cores; the other answers as fast as before (README,
+# "Candidates when in doubt"). On the CPU it is off: 15 generations more cost about 20 s on 2 cores.
 DOUBT_CANDIDATES = 0
 DOUBT_CANDIDATES_GPU = 16
 
