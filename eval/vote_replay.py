@@ -42,10 +42,11 @@ class Replay:
     right: int = 0
     changed: int = 0  # questions whose answer differs from the run's final one
     unsure: int = 0  # ... of them, those the product would send to the model again
+    doubted: int = 0  # with doubt: the questions whose greedy answer is in doubt (the only ones voted)
 
     def line(self) -> str:
         share = self.right / self.n if self.n else 0.0
-        when = ", only when in doubt" if self.doubt else ""
+        when = f", only when in doubt ({self.doubted} questions)" if self.doubt else ""
         return (f"{self.candidates} candidates{when}, greedy vote x{self.greedy_weight:g}: {self.right} of {self.n} right "
                 f"({share:.3f}); answer changed on {self.changed}, {self.unsure} of them would go back to the model "
                 f"(scored as they are)")
@@ -67,6 +68,8 @@ def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: 
         gens = [Generation(sql or "", 0, 0, 0.0) for sql in kept[:candidates]]
         if doubt and not _in_doubt(gens[0], schema, ex.db_path, r["question"]):
             gens = gens[:1]
+        elif doubt:
+            out.doubted += 1
         sql, problems, _ = _choose(gens, schema, ex.db_path, r["question"], greedy_weight)
         out.n += 1
         served = _served(sql, problems, ex.db_path, r["question"], schema)

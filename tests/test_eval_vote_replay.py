@@ -65,9 +65,9 @@ def test_with_doubt_a_greedy_answer_not_in_doubt_is_kept_and_one_in_doubt_is_vot
     records = _run(example, [RIGHT, WRONG, WRONG], WRONG)
     kept = replay(records, {example.id: example}, 3, 1.0, _right, doubt=True)
     assert (kept.right, kept.changed, kept.unsure) == (1, 1, 0)
-    assert "3 candidates, only when in doubt, greedy vote x1: 1 of 1 right" in kept.line()
+    assert "3 candidates, only when in doubt (0 questions), greedy vote x1: 1 of 1 right" in kept.line()
     # an empty greedy result is in doubt: the vote decides, as without --doubt
     empty = "SELECT name FROM pets WHERE age > 99"
     records = _run(example, [empty, RIGHT, RIGHT], RIGHT)
     voted = replay(records, {example.id: example}, 3, 1.0, _right, doubt=True)
-    assert (voted.right, voted.changed, voted.unsure) == (1, 0, 0)
+    assert (voted.right, voted.changed, voted.unsure, voted.doubted) == (1, 0, 0, 1)
