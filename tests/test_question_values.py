@@ -131,9 +131,10 @@ def test_an_evaluation_can_leave_a_check_out(monkeypatch):
     from nichelm.assistant import answer_checks
 
     monkeypatch.setattr(answer_checks, "CHECKS", dict(answer_checks.CHECKS))
+    before = list(answer_checks.CHECKS)
+    assert {"question", "join", "literal", "fanout"} <= set(before)
     answer_checks.disable(["question", "join"])
-    assert list(answer_checks.CHECKS) == ["literal", "group", "shape", "negation", "both", "distinct", "threshold", "date",
-                                         "year", "missing", "repeats", "blanks", "fanout"]
+    assert list(answer_checks.CHECKS) == [name for name in before if name not in ("question", "join")]
     with pytest.raises(ValueError, match="no such answer check: nope"):
         answer_checks.disable(["nope"])
 
