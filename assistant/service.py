@@ -161,14 +161,19 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     schema_text = schema_text_for(schema, question, budget_tokens, with_examples=with_examples)
     gen = engine.generate(schema_text, question, cancel=cancel)
     gens = [gen]
-    if candidates <= 1 and doubt_candidates > 1 and db_path and _in_doubt(gen, schema, db_path, question):
-        candidates = doubt_candidates
+    # A greedy answer looked at for doubt and found sure (it passes every check with rows) needs no second look below.
+    sure = False
+    if candidates <= 1 and doubt_candidates > 1 and db_path:
+        if _in_doubt(gen, schema, db_path, question):
+            candidates = doubt_candidates
+        else:
+            sure = True
     if candidates > 1 and db_path:
         for i in range(candidates - 1):
             gens.append(engine.generate(schema_text, question, temperature=0.7, seed=1000 + i, cancel=cancel))
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None, question)
     n_candidates, first_sql, because = len(gens), None, None
-    kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair else (None, None)
+    kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair and not sure else (None, None)
     fixed = fixed_without_model(kind, db_path, question, sql, schema) if error and db_path else None
     if fixed:  # the finding says exactly what to change: made here, and kept as it passes every check
         first_sql, (sql, problems), because = sql, fixed, error
@@ -220,7 +225,8 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
                    f"{error}; its repair fixed that, and no later repair passed every check, so it is kept")
     elif failed and db_path and sql is not None and not first_broken:  # it compiles; no repair did better: say why
         problems = [*problems, Problem(f"this query may be wrong: {error}", 0, len(sql), "warning", "check")]
-    if retry_empty > 0 and db_path and (failed or sql is not None and reads_only(sql) is True and _empty(db_path, sql)):
+    if retry_empty > 0 and db_path and not sure and (failed or sql is not None and reads_only(sql) is True
+                                                     and _empty(db_path, sql)):
         samples = [engine.generate(schema_text, question, temperature=0.7, seed=3000 + i, cancel=cancel)
                    for i in range(retry_empty)]
         gens.extend(samples)

@@ -223,9 +223,17 @@ def test_doubt_candidates_are_drawn_only_when_the_first_answer_is_in_doubt(engin
         calls.clear()
         monkeypatch.setattr(engine, "complete", lambda prompt, **kw: calls.append(kw) or Generation(next(it), 10, 5, .01))
 
+    from nichelm.assistant import service
+
+    looks = []
+    for name in ("_failure_kind", "_empty"):  # count the looks at an answer: a sure one is looked at once
+        real = getattr(service, name)
+        monkeypatch.setattr(service, name, lambda *a, _real=real, _name=name: looks.append(_name) or _real(*a))
     script(right, right, right)
-    sure = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3)
+    sure = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3, repair=True,
+                           retry_empty=2)
     assert (sure.sql, sure.candidates, len(calls)) == (right, 1, 1)
+    assert sorted(looks) == ["_empty", "_failure_kind"]
     script(flagged, right, flagged)
     doubt = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3)
     assert (doubt.sql, doubt.candidates, len(calls)) == (right, 3, 3)
