@@ -11,7 +11,7 @@ import threading
 from .engine import Engine
 from .errors import NicheError
 from .schema import Schema, read_schema
-from .service import Answer, SchemaCache, answer_question, default_doubt_candidates, default_retry_empty
+from .service import Answer, SchemaCache, answer_question, served_settings
 from .sqlcheck import reads_only, validate
 from .sqlite_io import check_database_file, execute_readonly, execute_write
 
@@ -72,13 +72,10 @@ def execute_result(db: str, sql: str, *, allow_writes: bool, max_rows: int, time
 def generate_answer(engine: Engine, schema: Schema, path: str, params: dict,
                     cancel: threading.Event | None) -> Answer:
     """The model part of `generate` (runs on the daemon's one model thread)."""
-    retry_empty, doubt = params.get("retry_empty"), params.get("doubt_candidates")
     return answer_question(engine, schema, params["question"], db_path=path,
                            candidates=max(1, params["candidates"]), with_examples=params["with_examples"],
-                           repair=params.get("repair", True),
-                           retry_empty=default_retry_empty(engine) if retry_empty is None else max(0, retry_empty),
-                           doubt_candidates=default_doubt_candidates(engine) if doubt is None else max(0, doubt),
-                           cancel=cancel)
+                           repair=params.get("repair", True), cancel=cancel,
+                           **served_settings(engine, params.get("retry_empty"), params.get("doubt_candidates")))
 
 
 def execution_for(answer: Answer, path: str, params: dict, cancel: threading.Event | None) -> dict:

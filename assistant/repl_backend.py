@@ -86,7 +86,7 @@ class LocalBackend:
         return self._engine
 
     def generate(self, db: str, question: str) -> dict:
-        from .service import SchemaCache, answer_question, default_doubt_candidates, default_retry_empty
+        from .service import SchemaCache, answer_question, served_settings
 
         engine = self._load()
         schema = SchemaCache().get(db)
@@ -95,10 +95,8 @@ class LocalBackend:
 
         def work():
             try:
-                box["answer"] = answer_question(engine, schema, question, db_path=db, repair=True,
-                                               retry_empty=default_retry_empty(engine),
-                                               doubt_candidates=default_doubt_candidates(engine),
-                                               cancel=cancel).to_json()
+                box["answer"] = answer_question(engine, schema, question, db_path=db, repair=True, cancel=cancel,
+                                               **served_settings(engine)).to_json()
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
                 box["error"] = exc
 

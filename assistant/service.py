@@ -47,6 +47,14 @@ def default_doubt_candidates(engine) -> int:
     return DOUBT_CANDIDATES_GPU if getattr(engine, "gpu_layers", 0) else DOUBT_CANDIDATES
 
 
+def served_settings(engine, retry_empty: int | None = None, doubt_candidates: int | None = None) -> dict:
+    """answer_question's retry_empty and doubt_candidates as the daemon and the REPL serve them: what a client asked
+    for (never below 0), else the product's default for where *engine* runs."""
+    return {"retry_empty": default_retry_empty(engine) if retry_empty is None else max(0, retry_empty),
+            "doubt_candidates": (default_doubt_candidates(engine) if doubt_candidates is None
+                                 else max(0, doubt_candidates))}
+
+
 @dataclass
 class Answer:
     question: str
