@@ -57,16 +57,17 @@ def flag_mismatch(db_path: str, question: str, sql: str, schema: Schema) -> str 
                 continue
             col = column.name.lower()
             others = any(word in other.lower() and other.lower() != col for other in mentioned)
-            if col not in mentioned and not others and _says(word, text):
-                values = _values(db_path, table.name, column.name)
-                if values is not None:
-                    return (f"the question says '{word}', and {table.name}.{column.name} says whether a row is "
-                            f"({values}), but the query never tests it: keep only the rows that are {word}")
-            elif col in tested and not _says_part(word, text):
-                values = _values(db_path, table.name, column.name)
-                if values is not None:
-                    return (f"the query tests {table.name}.{column.name}, but the question never says '{word}': "
-                            f"leave that test out (and a join made only for it)")
+            untested = col not in mentioned and not others and _says(word, text)
+            unasked = not untested and col in tested and not _says_part(word, text)
+            values = _values(db_path, table.name, column.name) if untested or unasked else None
+            if values is None:
+                continue
+            where = f"{table.name}.{column.name}"
+            if untested:
+                return (f"the question says '{word}', and {where} says whether a row is ({values}), but the query "
+                        f"never tests it: keep only the rows that are {word}")
+            return (f"the query tests {where}, but the question never says '{word}': leave that test out (and a join "
+                    f"made only for it)")
     return None
 
 

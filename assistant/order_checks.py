@@ -67,8 +67,9 @@ def _reversed_key(question: str, tree: exp.Expression, schema: Schema):
     key = order.expressions[0]
     if not isinstance(key.this, exp.Column):
         return None
-    found = resolve(key.this, tables_by_alias(tree, schema))
-    table = found and tables_by_alias(tree, schema)[found[0]]
+    tables = tables_by_alias(tree, schema)
+    found = resolve(key.this, tables)
+    table = found and tables[found[0]]
     column = table and table.column(found[1])
     if column is None:
         return None
