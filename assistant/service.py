@@ -130,8 +130,8 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     """Generate SQL for *question*. With candidates > 1 and a database to run them on, sample a few
     more answers, run each read-only and return the one whose result most candidates share, counting only
     those that pass every answer check when any does (_choose). With *doubt_candidates* > 1 (and candidates 1),
-    the same is done with that many candidates, but only when the greedy answer is in doubt (_in_doubt: no SQL, a
-    finding of the checks, or an empty result); an answer not in doubt costs nothing more.
+    the same is done with that many candidates, but only when the greedy answer is in doubt (_doubt: no SQL, a
+    finding of the checks without a known fix, or an empty result); an answer not in doubt costs nothing more.
 
     With *repair*, an answer that SQLite cannot compile on the database (or, without a database, that
     has errors by the schema check) goes back to the model with the error, and with *repair_hints* what
@@ -169,13 +169,14 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     schema_text = schema_text_for(schema, question, budget_tokens, with_examples=with_examples)
     gen = engine.generate(schema_text, question, cancel=cancel)
     gens = [gen]
-    # A greedy answer looked at for doubt and found sure (it passes every check with rows) needs no second look below.
+    # A greedy answer looked at for doubt and found sure (it passes every check with rows) needs no second look below;
+    # one whose finding has a known fix is fixed below, as without doubt candidates.
     sure = False
     if candidates <= 1 and doubt_candidates > 1 and db_path:
-        if _in_doubt(gen, schema, db_path, question):
+        doubt = _doubt(gen, schema, db_path, question)
+        if doubt == DOUBT:
             candidates = doubt_candidates
-        else:
-            sure = True
+        sure = doubt == SURE
     if candidates > 1 and db_path:
         for i in range(candidates - 1):
             gens.append(engine.generate(schema_text, question, temperature=0.7, seed=1000 + i, cancel=cancel))
@@ -256,13 +257,25 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
                   [sql_from_output(g.text, schema)[0] for g in gens[:n_candidates]] if n_candidates > 1 else [])
 
 
-def _in_doubt(gen: Generation, schema: Schema, db_path: str, question: str) -> bool:
-    """Whether the greedy answer *gen* is in doubt: it has no SQL, trips a check or SQLite's compiler, or a query of
-    it returns nothing (no rows, or only NULLs)."""
+SURE, FIXED, DOUBT = "sure", "fixed", "doubt"  # what _doubt says of a greedy answer
+
+
+def _doubt(gen: Generation, schema: Schema, db_path: str, question: str) -> str:
+    """How sure the greedy answer *gen* is: DOUBT when it has no SQL, SQLite's compiler rejects it, it trips a check
+    that has no known fix or whose fix trips one in turn, or a query of it (or of its fix) returns nothing (no rows, or
+    only NULLs); FIXED when it trips a check whose known fix (answer_checks.FIXES) passes every check with rows: the
+    fix is made without the model, as it is without doubt candidates, and not outvoted; SURE otherwise."""
     sql, problems = sql_from_output(gen.text, schema)
-    if sql is None or _failure_kind(sql, problems, db_path, schema, question)[1]:
-        return True
-    return reads_only(sql) is True and _empty(db_path, sql)
+    if sql is None:
+        return DOUBT
+    kind, why = _failure_kind(sql, problems, db_path, schema, question)
+    state = SURE
+    if why:
+        fixed = fixed_without_model(kind, db_path, question, sql, schema)
+        if fixed is None:
+            return DOUBT
+        sql, state = fixed[0], FIXED
+    return DOUBT if reads_only(sql) is True and _empty(db_path, sql) else state
 
 
 def fixed_without_model(kind: str | None, db_path: str, question: str, sql: str | None,

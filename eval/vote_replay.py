@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 from nichelm.assistant.engine import Generation
 from nichelm.assistant.service import (
+    DOUBT,
     SchemaCache,
     _choose,
+    _doubt,
     _empty,
     _failure_kind,
-    _in_doubt,
     fixed_without_model,
 )
 
@@ -56,7 +57,7 @@ def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: 
            doubt: bool = False) -> Replay:
     """Replay the vote over the first *candidates* kept candidates of each record; *score*(example, sql) -> bool
     says whether an answer is right. Records without that many kept candidates are left out. With *doubt*, a record
-    whose greedy answer is not in doubt (service._in_doubt) keeps it: no vote."""
+    whose greedy answer is not in doubt (service._doubt) keeps it: no vote."""
     out, schemas = Replay(candidates, greedy_weight, doubt), SchemaCache()
     for r in records:
         extra = r.get("extra") or {}
@@ -66,7 +67,7 @@ def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: 
             continue
         schema = schemas.get(ex.db_path)
         gens = [Generation(sql or "", 0, 0, 0.0) for sql in kept[:candidates]]
-        if doubt and not _in_doubt(gens[0], schema, ex.db_path, r["question"]):
+        if doubt and _doubt(gens[0], schema, ex.db_path, r["question"]) != DOUBT:
             gens = gens[:1]
         elif doubt:
             out.doubted += 1

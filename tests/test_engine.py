@@ -210,12 +210,13 @@ def test_retry_on_an_empty_result_is_the_default_only_on_a_gpu(engine):
 
 def test_doubt_candidates_are_drawn_only_when_the_first_answer_is_in_doubt(engine, db, monkeypatch):
     """The model's outputs are scripted (prompts, database and checks are real): a first answer that passes every check
-    with rows costs nothing more; one that trips a check (a value in the wrong letter case) gets the candidates, and
-    the vote keeps the result the candidates that pass every check share."""
+    with rows costs nothing more, nor does one whose finding has a known fix (a value in the wrong letter case); one
+    that trips a check without one (a name where a species goes) gets the candidates, and the vote keeps the result the
+    candidates that pass every check share."""
     from nichelm.assistant.engine import Generation
 
     schema = SchemaCache().get(str(db))
-    right, flagged = "SELECT name FROM pets WHERE species = 'dog'", "SELECT name FROM pets WHERE species = 'Dog'"
+    right, flagged = "SELECT name FROM pets WHERE species = 'dog'", "SELECT name FROM pets WHERE species = 'Rex'"
     calls = []
 
     def script(*outputs):
@@ -234,6 +235,10 @@ def test_doubt_candidates_are_drawn_only_when_the_first_answer_is_in_doubt(engin
                            retry_empty=2)
     assert (sure.sql, sure.candidates, len(calls)) == (right, 1, 1)
     assert sorted(looks) == ["_empty", "_failure_kind"]
+    script("SELECT name FROM pets WHERE species = 'Dog'", flagged, flagged)
+    fixed = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3, repair=True)
+    assert (fixed.sql, fixed.candidates, len(calls)) == (right, 1, 1)  # fixed without the model, not outvoted
+    assert fixed.first_sql == "SELECT name FROM pets WHERE species = 'Dog'"
     script(flagged, right, flagged)
     doubt = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3)
     assert (doubt.sql, doubt.candidates, len(calls)) == (right, 3, 3)

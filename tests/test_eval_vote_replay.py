@@ -71,3 +71,11 @@ def test_with_doubt_a_greedy_answer_not_in_doubt_is_kept_and_one_in_doubt_is_vot
     records = _run(example, [empty, RIGHT, RIGHT], RIGHT)
     voted = replay(records, {example.id: example}, 3, 1.0, _right, doubt=True)
     assert (voted.right, voted.changed, voted.unsure, voted.doubted) == (1, 0, 0, 1)
+
+
+def test_with_doubt_a_greedy_answer_with_a_known_fix_is_served_fixed_not_outvoted(example):
+    wrong_case = "SELECT name FROM pets WHERE species = 'Dog' AND age < 4"  # fixed without the model: Rex, right
+    records = _run(example, [wrong_case, WRONG, WRONG], WRONG)
+    fixed = replay(records, {example.id: example}, 3, 1.0, _right, doubt=True)
+    assert (fixed.right, fixed.changed, fixed.unsure, fixed.doubted) == (1, 1, 0, 0)
+    assert replay(records, {example.id: example}, 3, 1.0, _right).right == 0  # voting everywhere, WRONG wins
