@@ -99,8 +99,9 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
                    "result that at least half of them agree on; when repair found nothing that compiles, the "
                    "result most of them share.")
 @click.option("--doubt-candidates", type=int, default=0, show_default=True,
-              help="local: only when the first answer is in doubt (a check's finding, an empty result, no SQL), "
-                   "sample N candidates and keep the answer most agree on (the product's default on a GPU: 16).")
+              help="local: only when the first answer is in doubt (a check's finding no known fix settles, an empty "
+                   "result, no SQL), sample N candidates and keep the answer most agree on (the product's default "
+                   "on a GPU: 16).")
 @click.option("--dataset", required=True, help=f"{' | '.join(DATASETS)} | a .jsonl in the e-commerce format")
 @click.option("--limit", type=int, help="Only the first N questions of the dataset (in file order).")
 @click.option("--only-invalid-in", "invalid_in", type=click.Path(exists=True, file_okay=False),
@@ -317,8 +318,9 @@ def misses(run_dir, kind, timeout_s) -> None:
               help="How many of the kept candidates vote, comma-separated (each at most the run's --candidates).")
 @click.option("--greedy-weight", "weights", default="1", show_default=True,
               help="What the greedy answer's vote counts, comma-separated.")
-@click.option("--doubt", is_flag=True, help="Vote only where the greedy answer is in doubt (a check's finding, an "
-              "empty result, no SQL), as the product's --doubt-candidates does; elsewhere it is kept.")
+@click.option("--doubt", is_flag=True, help="Vote only where the greedy answer is in doubt (a check's finding no "
+              "known fix settles, an empty result, no SQL), as the product's --doubt-candidates does; elsewhere it "
+              "is kept (fixed where a known fix settles it).")
 def votes(run_dir, counts, weights, doubt) -> None:
     """Replay other votes over the candidates RUN_DIR kept (a run with --candidates N), without the model
     (eval/vote_replay.py): for each number of candidates and greedy weight, how many answers would be right."""

@@ -7,7 +7,8 @@ own vote (`service._choose`: only the candidates that pass every answer check vo
     nichelm-eval votes results/ft-v18-c8-h200-spider --candidates 1,3,5,8 --greedy-weight 1,2
 
 With `--doubt`, the product's candidates when in doubt (`answer_question`'s doubt_candidates) are replayed instead: a
-question whose greedy answer (the first kept candidate) is not in doubt keeps it, and only the others are voted.
+question whose greedy answer (the first kept candidate) is not in doubt keeps it (fixed, where a finding's known fix
+settles it: `service._doubt`), and only the others are voted.
 
 What the product does after the vote without the model is replayed too: a choice that passes every check with a
 non-empty result is served as it is, and one whose finding has a known fix (`answer_checks.FIXES`) that then passes
