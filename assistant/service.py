@@ -266,16 +266,21 @@ def _doubt(gen: Generation, schema: Schema, db_path: str, question: str) -> str:
     only NULLs); FIXED when it trips a check whose known fix (answer_checks.FIXES) passes every check with rows: the
     fix is made without the model, as it is without doubt candidates, and not outvoted; SURE otherwise."""
     sql, problems = sql_from_output(gen.text, schema)
+    served = served_without_model(sql, problems, db_path, question, schema)
+    return DOUBT if served is None else SURE if served == sql else FIXED
+
+
+def served_without_model(sql: str | None, problems: list[Problem], db_path: str, question: str,
+                         schema: Schema) -> str | None:
+    """What the product serves for the answer *sql* without asking the model again: itself when it passes every check
+    with rows, its known fix when that passes every check with rows; None when the model would be asked again."""
     if sql is None:
-        return DOUBT
+        return None
     kind, why = _failure_kind(sql, problems, db_path, schema, question)
-    state = SURE
-    if why:
-        fixed = fixed_without_model(kind, db_path, question, sql, schema)
-        if fixed is None:
-            return DOUBT
-        sql, state = fixed[0], FIXED
-    return DOUBT if reads_only(sql) is True and _empty(db_path, sql) else state
+    if why is None:
+        return None if _empty(db_path, sql) else sql
+    fixed = fixed_without_model(kind, db_path, question, sql, schema)
+    return None if fixed is None or _empty(db_path, fixed[0]) else fixed[0]
 
 
 def fixed_without_model(kind: str | None, db_path: str, question: str, sql: str | None,

@@ -29,9 +29,7 @@ from nichelm.assistant.service import (
     SchemaCache,
     _choose,
     _doubt,
-    _empty,
-    _failure_kind,
-    fixed_without_model,
+    served_without_model,
 )
 
 
@@ -74,7 +72,7 @@ def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: 
             out.doubted += 1
         sql, problems, _ = _choose(gens, schema, ex.db_path, r["question"], greedy_weight)
         out.n += 1
-        served = _served(sql, problems, ex.db_path, r["question"], schema)
+        served = served_without_model(sql, problems, ex.db_path, r["question"], schema)
         run_choice = extra.get("first_sql") if extra.get("repaired") else r.get("pred_sql")
         if served is None and sql == run_choice:  # back to the model, as in the run
             out.right += bool(r.get("exec_match"))
@@ -87,15 +85,3 @@ def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: 
         out.unsure += served is None
         out.right += bool(answer) and score(ex, answer)
     return out
-
-
-def _served(sql, problems, db_path: str, question: str, schema) -> str | None:
-    """What the product serves for the vote's choice *sql* without the model: itself when it passes every check with
-    a non-empty result, its known fix when that passes every check; None when the model would be asked again."""
-    if sql is None:
-        return None
-    kind, why = _failure_kind(sql, problems, db_path, schema, question)
-    if why is None:
-        return None if _empty(db_path, sql) else sql
-    fixed = fixed_without_model(kind, db_path, question, sql, schema)
-    return None if fixed is None or _empty(db_path, fixed[0]) else fixed[0]
