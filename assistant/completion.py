@@ -47,6 +47,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 # Tok, tokenize, SchemaIndex, TableRef, ColumnInfo, TableInfo are re-exported as part of this API.
+from .plurals import singular
 from .sql_lexer import Tok, tokenize
 from .sql_scope import (
     COMPOUND,
@@ -545,11 +546,5 @@ def _pk(index: SchemaIndex, table: str) -> str | None:
 
 def _stems(name: str) -> list[str]:
     low = name.lower()
-    out = [low]
-    if low.endswith("ies"):
-        out.append(low[:-3] + "y")
-    elif low.endswith("ses"):
-        out.append(low[:-2])
-    elif low.endswith("s"):
-        out.append(low[:-1])
-    return out
+    one = singular(low)
+    return [low] if one == low else [low, one]

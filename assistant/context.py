@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from .plurals import singular
 from .schema import Schema, Table, render_schema
 
 # A rough tokens-per-character ratio for CREATE TABLE text with Qwen/SmolLM tokenizers; callers that
@@ -24,13 +25,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 
 def _words(text: str) -> set[str]:
+    """The words of *text* and their singulars: 'dog_owners' -> {'dog', 'owners', 'owner'}."""
     out = set()
     for w in _WORD.findall(text.lower().replace("_", " ")):
-        out.add(w)
-        if len(w) > 3 and w.endswith("s"):
-            out.add(w[:-1])
-        if len(w) > 4 and w.endswith("ies"):
-            out.add(w[:-3] + "y")
+        out.update((w, singular(w)))
     return out
 
 

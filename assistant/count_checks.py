@@ -18,6 +18,7 @@ import re
 
 from sqlglot import exp
 
+from .plurals import singular
 from .schema import Schema, Table
 from .sqlcheck import parse
 
@@ -92,8 +93,4 @@ def _words(name: str) -> str:
 def _singular(phrase: str) -> str:
     """The last word singular, roughly: 'pets' -> 'pet', 'countries' -> 'country', 'classes' -> 'class'."""
     head, _, last = phrase.rpartition(" ")
-    for plural, one in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("xes", "x"), ("s", "")):
-        if last.endswith(plural) and len(last) > len(plural) + 2 and not last.endswith(("ss", "us", "is")):
-            last = last[: -len(plural)] + one
-            break
-    return f"{head} {last}".strip()
+    return f"{head} {singular(last)}".strip()
