@@ -46,8 +46,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-# Tok, tokenize, SchemaIndex, TableRef, ColumnInfo, TableInfo are re-exported as part of this API.
 from .plurals import singular
+
+# Tok, tokenize, SchemaIndex, TableRef, ColumnInfo, TableInfo are re-exported as part of this API.
 from .sql_lexer import Tok, tokenize
 from .sql_scope import (
     COMPOUND,
