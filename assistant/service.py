@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .answer_checks import check_finding, first_finding, known_fix
 from .context import DEFAULT_SCHEMA_BUDGET, schema_text_for, select_tables
@@ -28,11 +29,11 @@ REPAIR_ATTEMPTS = 3  # second tries after an answer that does not compile: one g
 # it is off: there the same four cost about 10 s per answer on 2 cores.
 RETRY_EMPTY = 0
 RETRY_EMPTY_GPU = 4
-# Candidates drawn only when the greedy answer is in doubt (answer_question's doubt_candidates: it trips a check, has
-# an empty result or no SQL), voted as `candidates` are. On a GPU, 16 of them: replayed from the twenty-fourth
-# session's H200 run with 16 candidates on every question, Spider dev 0.817 -> 0.823 with candidates drawn for 17% of
-# its questions; e-commerce's 29 answers in doubt +3 / -3 on 2 cores; the other answers as fast as before (README,
-# "Candidates when in doubt"). On the CPU it is off: 15 generations more cost about 20 s on 2 cores.
+# Candidates drawn only when the greedy answer is in doubt (answer_question's doubt_candidates: it trips a check that
+# no known fix settles, has an empty result or no SQL), voted as `candidates` are. On a GPU, 16 of them: end to end on
+# four H200s (twenty-fifth session), Spider dev 0.817 -> 0.823 and e-commerce 0.920 -> 0.920, candidates drawn for
+# about 14% and 5% of the questions; the other answers as fast as before (README, "Candidates when in doubt", footnote
+# 35). On the CPU it is off: 15 generations more cost about 20 s on 2 cores.
 DOUBT_CANDIDATES = 0
 DOUBT_CANDIDATES_GPU = 16
 
@@ -170,10 +171,10 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     gen = engine.generate(schema_text, question, cancel=cancel)
     gens = [gen]
     # A greedy answer looked at for doubt and found sure (it passes every check with rows) needs no second look below;
-    # one whose finding has a known fix is fixed below, as without doubt candidates.
-    sure = False
+    # one whose finding has a known fix is fixed below with what that look found, as without doubt candidates.
+    sure, looked = False, None
     if candidates <= 1 and doubt_candidates > 1 and db_path:
-        doubt = _doubt(gen, schema, db_path, question)
+        doubt, looked = _doubt(gen, schema, db_path, question)
         if doubt == DOUBT:
             candidates = doubt_candidates
         sure = doubt == SURE
@@ -182,8 +183,11 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
             gens.append(engine.generate(schema_text, question, temperature=0.7, seed=1000 + i, cancel=cancel))
     sql, problems, agreement = _choose(gens, schema, db_path if candidates > 1 else None, question)
     n_candidates, first_sql, because = len(gens), None, None
-    kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair and not sure else (None, None)
-    fixed = fixed_without_model(kind, db_path, question, sql, schema) if error and db_path else None
+    if looked is not None and repair:  # the finding and its fix, which passes every check with rows: no second look
+        (kind, error, fixed), sure = looked, True
+    else:
+        kind, error = _failure_kind(sql, problems, db_path, schema, question) if repair and not sure else (None, None)
+        fixed = fixed_without_model(kind, db_path, question, sql, schema) if error and db_path else None
     if fixed:  # the finding says exactly what to change: made here, and kept as it passes every check
         first_sql, (sql, problems), because = sql, fixed, error
     # A repair that compiles but trips a check is kept over a first answer that does not compile.
@@ -260,27 +264,43 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
 SURE, FIXED, DOUBT = "sure", "fixed", "doubt"  # what _doubt says of a greedy answer
 
 
-def _doubt(gen: Generation, schema: Schema, db_path: str, question: str) -> str:
+class KnownFix(NamedTuple):
+    """A finding of the checks (kind, why) and its known fix (SQL, problems), which passes every check with rows."""
+    kind: str
+    why: str
+    fixed: tuple[str, list[Problem]]
+
+
+def _doubt(gen: Generation, schema: Schema, db_path: str, question: str) -> tuple[str, KnownFix | None]:
     """How sure the greedy answer *gen* is: DOUBT when it has no SQL, SQLite's compiler rejects it, it trips a check
     that has no known fix or whose fix trips one in turn, or a query of it (or of its fix) returns nothing (no rows, or
     only NULLs); FIXED when it trips a check whose known fix (answer_checks.FIXES) passes every check with rows: the
-    fix is made without the model, as it is without doubt candidates, and not outvoted; SURE otherwise."""
+    fix is made without the model, as it is without doubt candidates, and not outvoted; SURE otherwise. With FIXED,
+    the finding and its fix, for answer_question to make it without looking again."""
     sql, problems = sql_from_output(gen.text, schema)
-    served = served_without_model(sql, problems, db_path, question, schema)
-    return DOUBT if served is None else SURE if served == sql else FIXED
+    served, known = _served(sql, problems, db_path, question, schema)
+    return (DOUBT if served is None else FIXED if known else SURE), known
 
 
 def served_without_model(sql: str | None, problems: list[Problem], db_path: str, question: str,
                          schema: Schema) -> str | None:
     """What the product serves for the answer *sql* without asking the model again: itself when it passes every check
     with rows, its known fix when that passes every check with rows; None when the model would be asked again."""
+    return _served(sql, problems, db_path, question, schema)[0]
+
+
+def _served(sql: str | None, problems: list[Problem], db_path: str, question: str,
+            schema: Schema) -> tuple[str | None, KnownFix | None]:
+    """served_without_model's answer, with the finding and known fix that made it when there is one."""
     if sql is None:
-        return None
+        return None, None
     kind, why = _failure_kind(sql, problems, db_path, schema, question)
     if why is None:
-        return None if _empty(db_path, sql) else sql
+        return (None if _empty(db_path, sql) else sql), None
     fixed = fixed_without_model(kind, db_path, question, sql, schema)
-    return None if fixed is None or _empty(db_path, fixed[0]) else fixed[0]
+    if fixed is None or _empty(db_path, fixed[0]):
+        return None, None
+    return fixed[0], KnownFix(kind, why, fixed)
 
 
 def fixed_without_model(kind: str | None, db_path: str, question: str, sql: str | None,

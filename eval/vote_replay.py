@@ -66,7 +66,7 @@ def replay(records: list[dict], examples: dict, candidates: int, greedy_weight: 
             continue
         schema = schemas.get(ex.db_path)
         gens = [Generation(sql or "", 0, 0, 0.0) for sql in kept[:candidates]]
-        if doubt and _doubt(gens[0], schema, ex.db_path, r["question"]) != DOUBT:
+        if doubt and _doubt(gens[0], schema, ex.db_path, r["question"])[0] != DOUBT:
             gens = gens[:1]
         elif doubt:
             out.doubted += 1

@@ -236,7 +236,10 @@ def test_doubt_candidates_are_drawn_only_when_the_first_answer_is_in_doubt(engin
     assert (sure.sql, sure.candidates, len(calls)) == (right, 1, 1)
     assert sorted(looks) == ["_empty", "_failure_kind"]
     script("SELECT name FROM pets WHERE species = 'Dog'", flagged, flagged)
-    fixed = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3, repair=True)
+    looks.clear()
+    fixed = answer_question(engine, schema, "Which pets are dogs?", db_path=str(db), doubt_candidates=3, repair=True,
+                            retry_empty=2)
+    assert sorted(looks) == ["_empty", "_failure_kind", "_failure_kind"]  # the answer, then its fix: once each
     assert (fixed.sql, fixed.candidates, len(calls)) == (right, 1, 1)  # fixed without the model, not outvoted
     assert fixed.first_sql == "SELECT name FROM pets WHERE species = 'Dog'"
     script(flagged, right, flagged)
