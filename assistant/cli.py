@@ -124,9 +124,9 @@ def _wait_started(sock, proc, timeout: float = 600.0) -> dict:
                    "least half agree on; when repair found nothing that compiles, take the result most samples "
                    "share (default: 4 where the model runs on a GPU, 0 = off on the CPU).")
 @click.option("--doubt-candidates", type=int, default=None,
-              help="When the first answer is in doubt (it trips a check no known fix settles, returns nothing or has no "
-                   "SQL), sample this many answers and keep the result most agree on (default: 16 where the model "
-                   "runs on a GPU, 0 = off on the CPU).")
+              help="When the first answer is in doubt (it trips a check no known fix settles, returns nothing "
+                   "or has no SQL), sample this many answers and keep the result most agree on (default: 16 where "
+                   "the model runs on a GPU, 0 = off on the CPU).")
 @click.option("--model", envvar="NICHELM_MODEL", default=None,
               help="Model for --local, or for a daemon this command starts [env NICHELM_MODEL]; "
                    "a running daemon keeps its own model.")

@@ -151,10 +151,10 @@ def answer_question(engine: Engine, schema: Schema, question: str, *, db_path: s
     order. A finding of the first answer whose change is known exactly (answer_checks.FIXES: a text in the wrong
     letter case, a WHERE test that repeats the HAVING's threshold on single rows, a row test of the number the
     question sets for a group's average, a COUNT(*) beside an IN list of as many values, rows a join repeats) is
-    fixed here instead, and the fix kept when it passes every check (else the model repairs it). When the first answer does not compile and no repair passes every
-    check, the first repair that
-    compiles is kept, with the check's finding as a warning (kind "check"); a first answer that compiles and
-    that no repair improves on stays, with the same warning. With *repair_chain*, a repair that fixes what
+    fixed here instead, and the fix kept when it passes every check (else the model repairs it). When the first answer
+    does not compile and no repair passes every check, the first repair that compiles is kept, with the check's
+    finding as a warning (kind "check"); a first answer that compiles and that no repair improves on stays, with the
+    same warning. With *repair_chain*, a repair that fixes what
     it was told but trips another check is itself repaired (greedy first), with that finding, and so is one
     that SQLite rejects (a date column added without joining its table), with SQLite's error; when no later
     repair passes every check, the latest that compiles is kept over the answer before it, with its finding as

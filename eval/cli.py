@@ -127,8 +127,8 @@ def backend_spec(backend: str, model, lora, candidates, examples, n_gpu_layers, 
               help="local: leave out one of the product's answer checks (repeatable), to measure what it adds.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(backend, model, lora, candidates, examples, enum_values, repair, repair_hints, repair_chain, retry_empty,
-        doubt_candidates, dataset, limit, invalid_in, ids_file, workers, out, label, n_gpu_layers, threads, timeout_s, base_url, rpm,
-        retries, socket, device, max_tokens, without_checks, quiet) -> None:
+        doubt_candidates, dataset, limit, invalid_in, ids_file, workers, out, label, n_gpu_layers, threads, timeout_s,
+        base_url, rpm, retries, socket, device, max_tokens, without_checks, quiet) -> None:
     """Run BACKEND on a dataset into --out (resumable), then write metrics.json, report.md and a plot."""
     from .runner import invalid_ids
     from .runner import run as run_eval

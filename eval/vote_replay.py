@@ -47,7 +47,8 @@ class Replay:
     def line(self) -> str:
         share = self.right / self.n if self.n else 0.0
         when = f", only when in doubt ({self.doubted} questions)" if self.doubt else ""
-        return (f"{self.candidates} candidates{when}, greedy vote x{self.greedy_weight:g}: {self.right} of {self.n} right "
+        return (f"{self.candidates} candidates{when}, greedy vote x{self.greedy_weight:g}: "
+                f"{self.right} of {self.n} right "
                 f"({share:.3f}); answer changed on {self.changed}, {self.unsure} of them would go back to the model "
                 f"(scored as they are)")
 

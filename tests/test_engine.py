@@ -222,7 +222,8 @@ def test_doubt_candidates_are_drawn_only_when_the_first_answer_is_in_doubt(engin
     def script(*outputs):
         it = iter(outputs)
         calls.clear()
-        monkeypatch.setattr(engine, "complete", lambda prompt, **kw: calls.append(kw) or Generation(next(it), 10, 5, .01))
+        monkeypatch.setattr(engine, "complete",
+                            lambda prompt, **kw: calls.append(kw) or Generation(next(it), 10, 5, .01))
 
     from nichelm.assistant import service
 
